@@ -1,0 +1,5 @@
+"""`python -m nerkit` runs the CLI."""
+
+from nerkit.cli import main
+
+main()
