@@ -1,0 +1,325 @@
+"""Pure tensor functions for a linear-chain CRF.
+
+Nothing here holds parameters or state, reads a config, or picks a device:
+tensors in, tensors out. `nerkit.crf.layer.CRF` owns the learned scores and
+calls these functions.
+
+Shapes (batch-first everywhere in nerkit):
+    B batch size, T padded length, C number of tags, K number of best paths
+    emissions    (B, T, C) float  unnormalised score of each tag at each token
+    tags         (B, T)    long   gold tag ids; padded positions hold any valid id
+    mask         (B, T)    bool   True on real tokens; left-aligned, mask[:, 0] all True
+    transitions  (C, C)    float  transitions[i, j] scores tag i followed by tag j
+    start, end   (C,)      float  score of a sequence starting / ending in a tag
+
+How it is fast. Per-step Python and dispatch overhead, not arithmetic, dominates a
+CRF on a CPU, so every recursion here is written to issue as few tensor operations
+per time step as possible:
+
+* the batch is sorted by length once, so step t works on the leading rows that are
+  still active (a slice) instead of masking every row with `torch.where`;
+* log Z runs in exp space with per-step rescaling (Rabiner's scaled forward
+  algorithm): one matrix product, one multiply, one sum and one divide per step,
+  with the logarithms taken once at the end;
+* its gradient is written by hand: the scaled backward recursion (two operations per
+  step) gives the posterior marginals, which are exactly d log Z / d emissions, and the
+  transition gradient is one matrix product over all steps at the end.
+
+Transition scores may be -inf (forbidden); exp(-inf) = 0 gives such paths exactly zero
+probability. Every sequence must have at least one path of finite score.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+__all__ = [
+    "check_inputs",
+    "log_partition",
+    "marginals",
+    "nbest",
+    "sequence_score",
+    "viterbi",
+]
+
+
+def check_inputs(emissions: Tensor, mask: Tensor, transitions: Tensor) -> None:
+    """Raise ValueError unless the shapes, dtypes and mask follow the module conventions."""
+    if emissions.dim() != 3:
+        raise ValueError(
+            f"emissions must have shape (batch, length, tags), got {tuple(emissions.shape)}"
+        )
+    num_tags = transitions.size(0)
+    if emissions.size(2) != num_tags:
+        raise ValueError(
+            f"emissions has {emissions.size(2)} tag scores per token but the CRF has "
+            f"{num_tags} tags"
+        )
+    if mask.shape != emissions.shape[:2]:
+        raise ValueError(
+            f"mask has shape {tuple(mask.shape)} but emissions has (batch, length) "
+            f"{tuple(emissions.shape[:2])}"
+        )
+    if mask.dtype != torch.bool:
+        raise ValueError(f"mask must be a bool tensor, got {mask.dtype}")
+    if emissions.size(1) == 0 or not bool(mask[:, 0].all()):
+        empty = (~mask[:, 0]).nonzero().flatten().tolist() if emissions.size(1) else "all"
+        raise ValueError(
+            f"every sequence needs at least one token; rows {empty} have mask[:, 0] == False "
+            "(drop empty sentences before batching)"
+        )
+    if emissions.size(1) > 1 and bool((mask[:, 1:] & ~mask[:, :-1]).any()):
+        rows = (mask[:, 1:] & ~mask[:, :-1]).any(dim=1).nonzero().flatten().tolist()
+        raise ValueError(
+            f"mask must be left-aligned (True then False), rows {rows} have a gap "
+            "(pad at the end of each sequence)"
+        )
+
+
+def sequence_score(
+    emissions: Tensor, tags: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> Tensor:
+    """Return the score of the given tag path of each sequence, shape (B,)."""
+    check_inputs(emissions, mask, transitions)
+    if tags.shape != mask.shape:
+        raise ValueError(f"tags has shape {tuple(tags.shape)} but mask has {tuple(mask.shape)}")
+    weights = mask.to(emissions.dtype)  # (B, T)
+    unary = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)  # (B, T)
+    score = start[tags[:, 0]] + (unary * weights).sum(dim=1)
+    if tags.size(1) > 1:
+        pairs = transitions[tags[:, :-1], tags[:, 1:]]  # (B, T - 1)
+        score = score + (pairs * weights[:, 1:]).sum(dim=1)
+    last = mask.sum(dim=1, keepdim=True) - 1  # (B, 1)
+    return score + end[tags.gather(1, last).squeeze(1)]
+
+
+class _SortedBatch:
+    """A batch sorted by decreasing length, time-major, with the active row count per step."""
+
+    def __init__(self, emissions: Tensor, mask: Tensor) -> None:
+        lengths = mask.sum(dim=1)  # (B,)
+        self.lengths, self.order = lengths.sort(descending=True, stable=True)
+        # active[t] = number of sequences longer than t, i.e. the rows alive at step t
+        steps = torch.arange(emissions.size(1), device=mask.device)
+        self.active: list[int] = (self.lengths.unsqueeze(1) > steps).sum(dim=0).tolist()
+        self.identity = bool((self.order == torch.arange(len(lengths))).all())
+        sorted_emissions = emissions if self.identity else emissions[self.order]
+        self.emissions = sorted_emissions.transpose(0, 1).contiguous()  # (T, B, C)
+
+    def unsort(self, batch_first: Tensor) -> Tensor:
+        """Put the rows of a (B, ...) tensor back into the caller's order."""
+        if self.identity:
+            return batch_first
+        return torch.empty_like(batch_first).index_copy_(0, self.order, batch_first)
+
+
+def _scaled_forward(
+    batch: _SortedBatch, transitions: Tensor, start: Tensor, end: Tensor
+) -> tuple[Tensor, ...]:
+    """Run the scaled forward recursion; return what log Z and the backward pass need.
+
+    Returns (alpha, norms, exp_em, exp_tr, exp_end, end_norm, log_z), all in sorted order:
+    alpha (T, B, C) normalised forward scores (zero on padded steps), norms (T, B, 1)
+    per-step normalisers (one on padded steps), exp_em (T, B, C), exp_tr (C, C),
+    exp_end (C,), end_norm (B,) and log_z (B,).
+    """
+    em = batch.emissions  # (T, B, C)
+    length, size, _ = em.shape
+    em_max = em.amax(dim=2, keepdim=True)  # (T, B, 1)
+    exp_em = (em - em_max).exp_()
+    tr_max, start_max, end_max = transitions.max(), start.max(), end.max()
+    exp_tr = (transitions - tr_max).exp()
+    exp_end = (end - end_max).exp()
+
+    alpha = em.new_zeros(em.shape)
+    norms = em.new_ones(length, size, 1)
+    torch.mul((start - start_max).exp(), exp_em[0], out=alpha[0])
+    torch.sum(alpha[0], dim=1, keepdim=True, out=norms[0])
+    alpha[0].div_(norms[0])
+    for t in range(1, length):
+        n = batch.active[t]
+        if n == 0:
+            break
+        current = alpha[t, :n]
+        torch.mm(alpha[t - 1, :n], exp_tr, out=current)
+        current.mul_(exp_em[t, :n])
+        torch.sum(current, dim=1, keepdim=True, out=norms[t, :n])
+        current.div_(norms[t, :n])
+
+    rows = torch.arange(size, device=em.device)
+    last = alpha[batch.lengths - 1, rows]  # (B, C)
+    end_norm = last @ exp_end  # (B,)
+    padded = torch.arange(length, device=em.device).unsqueeze(1) >= batch.lengths  # (T, B)
+    shift = em_max.squeeze(2).masked_fill(padded, 0).sum(dim=0)  # (B,)
+    log_z = (
+        norms.log().sum(dim=0).squeeze(1)
+        + end_norm.log()
+        + shift
+        + (batch.lengths - 1).to(em.dtype) * tr_max
+        + start_max
+        + end_max
+    )
+    return alpha, norms, exp_em, exp_tr, exp_end, end_norm, log_z
+
+
+def _scaled_backward(
+    batch: _SortedBatch,
+    norms: Tensor,
+    exp_em: Tensor,
+    exp_tr: Tensor,
+    exp_end: Tensor,
+    end_norm: Tensor,
+) -> tuple[Tensor, Tensor]:
+    """Run the scaled backward recursion; return (beta, incoming), both (T, B, C), sorted.
+
+    With `alpha` from `_scaled_forward`, alpha * beta are the posterior marginals and
+    alpha[t-1, :, i] * exp_tr[i, j] * incoming[t, :, j] the pairwise ones.
+    """
+    length, size, _ = exp_em.shape
+    scaled_em = exp_em / norms  # (T, B, C)
+    beta = exp_em.new_zeros(exp_em.shape)
+    incoming = exp_em.new_zeros(exp_em.shape)
+    final = exp_end / end_norm.unsqueeze(1)  # (B, C): beta at each row's last step
+    exp_tr_t = exp_tr.t()
+    active = [*batch.active, 0]
+    for t in range(length - 1, -1, -1):
+        ending, alive = active[t + 1], active[t]
+        if ending < alive:  # rows whose last token is t
+            beta[t, ending:alive] = final[ending:alive]
+        if ending > 0:
+            torch.mul(scaled_em[t + 1, :ending], beta[t + 1, :ending], out=incoming[t + 1, :ending])
+            torch.mm(incoming[t + 1, :ending], exp_tr_t, out=beta[t, :ending])
+    return beta, incoming
+
+
+class _LogPartition(torch.autograd.Function):
+    """log Z with a hand-written backward: the forward-backward marginals."""
+
+    @staticmethod
+    def forward(ctx, emissions, mask, transitions, start, end):  # type: ignore[override]
+        batch = _SortedBatch(emissions, mask)
+        alpha, norms, exp_em, exp_tr, exp_end, end_norm, log_z = _scaled_forward(
+            batch, transitions, start, end
+        )
+        ctx.batch = batch
+        ctx.save_for_backward(alpha, norms, exp_em, exp_tr, exp_end, end_norm)
+        return batch.unsort(log_z)
+
+    @staticmethod
+    def backward(ctx, grad_log_z):  # type: ignore[override]
+        batch: _SortedBatch = ctx.batch
+        alpha, norms, exp_em, exp_tr, exp_end, end_norm = ctx.saved_tensors
+        beta, incoming = _scaled_backward(batch, norms, exp_em, exp_tr, exp_end, end_norm)
+        grad = grad_log_z[batch.order] if not batch.identity else grad_log_z  # (B,)
+        weight = grad.view(1, -1, 1)
+        posterior = alpha * beta  # (T, B, C)
+        grad_emissions = batch.unsort((posterior * weight).transpose(0, 1))
+        grad_start = (posterior[0] * grad.unsqueeze(1)).sum(dim=0)
+        num_tags = exp_tr.size(0)
+        pair_sums = alpha[:-1].reshape(-1, num_tags).t() @ (incoming[1:] * weight).reshape(
+            -1, num_tags
+        )
+        grad_transitions = exp_tr * pair_sums
+        rows = torch.arange(alpha.size(1), device=alpha.device)
+        last = alpha[batch.lengths - 1, rows] * exp_end / end_norm.unsqueeze(1)  # (B, C)
+        grad_end = (last * grad.unsqueeze(1)).sum(dim=0)
+        return grad_emissions, None, grad_transitions, grad_start, grad_end
+
+
+def log_partition(
+    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> Tensor:
+    """Return log Z, the log-sum-exp of the scores of all C**length paths, shape (B,).
+
+    Scaled forward algorithm in exp space, O(T * C**2); differentiable, with the
+    gradient computed by the backward recursion instead of autograd's graph.
+    """
+    check_inputs(emissions, mask, transitions)
+    return _LogPartition.apply(emissions, mask, transitions, start, end)
+
+
+@torch.no_grad()
+def marginals(
+    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> Tensor:
+    """Return P(tag at t = c | sequence), shape (B, T, C); padded positions are all zero."""
+    check_inputs(emissions, mask, transitions)
+    batch = _SortedBatch(emissions, mask)
+    alpha, norms, exp_em, exp_tr, exp_end, end_norm, _ = _scaled_forward(
+        batch, transitions, start, end
+    )
+    beta, _ = _scaled_backward(batch, norms, exp_em, exp_tr, exp_end, end_norm)
+    return batch.unsort((alpha * beta).transpose(0, 1))
+
+
+def viterbi(
+    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Return the best tag path of each sequence, (B, T) long, and its score, (B,).
+
+    Max-product recursion with back-pointers, then a vectorised back-trace. Padded
+    positions of a path repeat its last tag. Tensors in, tensors out: no Python lists.
+    """
+    check_inputs(emissions, mask, transitions)
+    batch = _SortedBatch(emissions, mask)
+    em = batch.emissions  # (T, B, C)
+    length, size, num_tags = em.shape
+    score = start + em[0]  # (B, C)
+    # back-pointers; padded steps point each tag at itself so the trace passes through
+    history = torch.arange(num_tags, device=em.device).expand(length, size, num_tags).clone()
+    best = em.new_empty(size, num_tags)
+    for t in range(1, length):
+        n = batch.active[t]
+        if n == 0:
+            break
+        torch.max(score[:n].unsqueeze(2) + transitions, dim=1, out=(best[:n], history[t, :n]))
+        torch.add(best[:n], em[t, :n], out=score[:n])
+    best_score, tag = (score + end).max(dim=1)  # (B,)
+    path = torch.empty(length, size, dtype=torch.long, device=em.device)
+    path[length - 1] = tag
+    for t in range(length - 1, 0, -1):
+        tag = history[t].gather(1, tag.unsqueeze(1)).squeeze(1)
+        path[t - 1] = tag
+    return batch.unsort(path.t()), batch.unsort(best_score)
+
+
+def nbest(
+    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor, k: int
+) -> tuple[Tensor, Tensor]:
+    """Return the k best distinct paths, (B, K, T) long, and their scores, (B, K), best first.
+
+    List Viterbi: each tag keeps its k best partial paths. When a sequence has fewer
+    than k paths of finite score, the missing ones have score -inf (and arbitrary tags).
+    """
+    check_inputs(emissions, mask, transitions)
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k!r}")
+    batch = _SortedBatch(emissions, mask)
+    em = batch.emissions  # (T, B, C)
+    length, size, num_tags = em.shape
+    score = em.new_full((size, num_tags, k), float("-inf"))  # (B, C, K): rank r of each tag
+    score[:, :, 0] = start + em[0]
+    # back-pointers into the flattened (previous tag, previous rank) axis of size C * K
+    history = em.new_zeros(length, size, num_tags, k, dtype=torch.long)
+    history[:] = (torch.arange(num_tags, device=em.device) * k).view(1, 1, num_tags, 1)
+    history += torch.arange(k, device=em.device)
+    pairs = transitions.unsqueeze(1)  # (C_prev, 1, C_next)
+    for t in range(1, length):
+        n = batch.active[t]
+        if n == 0:
+            break
+        # (n, C_prev, K, 1) + (C_prev, 1, C_next) -> (n, C_prev * K, C_next)
+        candidates = (score[:n].unsqueeze(3) + pairs).reshape(n, num_tags * k, num_tags)
+        top, where = candidates.topk(k, dim=1)  # (n, K, C_next)
+        score[:n] = top.transpose(1, 2) + em[t, :n].unsqueeze(2)
+        history[t, :n] = where.transpose(1, 2)
+    final = (score + end.view(1, num_tags, 1)).reshape(size, num_tags * k)
+    best_scores, pointer = final.topk(k, dim=1)  # (B, K) into the flattened (tag, rank) axis
+    paths = torch.empty(size, k, length, dtype=torch.long, device=em.device)
+    flat_history = history.reshape(length, size, num_tags * k)
+    for t in range(length - 1, -1, -1):
+        paths[:, :, t] = pointer // k
+        if t > 0:
+            pointer = flat_history[t].gather(1, pointer)
+    return batch.unsort(paths), batch.unsort(best_scores)

@@ -1,0 +1,116 @@
+"""The CRF module: owns the learned transition scores and the constraint mask.
+
+All computation is in `nerkit.crf.functional`; this class only assembles the
+effective scores (learned scores with forbidden transitions removed) and turns
+tensors into the list shapes of the public contract.
+
+Shapes: B batch, T padded length, C tags, K best paths (see `functional`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from nerkit.crf import functional  # not "as F": F conventionally means torch.nn.functional
+
+_FORBIDDEN = -1e4  # large but finite: the gold score of a forbidden path stays finite
+
+
+class CRF(nn.Module):
+    """Linear-chain CRF over `num_tags` tags.
+
+    Args:
+        num_tags: Size of the tag set, C.
+        allowed: Optional (C + 2, C + 2) bool matrix (tensor or nested lists) of permitted
+            transitions; row/column C is the sequence start, C + 1 the end, so
+            ``allowed[C, j]`` says whether a sequence may start with tag j and
+            ``allowed[i, C + 1]`` whether it may end with tag i. Build it with
+            `nerkit.schemes.transition_mask`.
+
+    Constraint policy: forbidden transitions are removed in training and decoding alike.
+    They have probability exactly zero in `log_partition`, `nll` and `marginals`, and
+    never appear in `decode` or `decode_nbest`; a gold path that uses one (a data error)
+    gets a large finite penalty (-1e4) instead of an infinite loss.
+    """
+
+    def __init__(self, num_tags: int, allowed: Tensor | list[list[bool]] | None = None) -> None:
+        super().__init__()
+        if num_tags < 1:
+            raise ValueError(f"num_tags must be at least 1, got {num_tags!r}")
+        self.num_tags = num_tags
+        self.transitions = nn.Parameter(torch.empty(num_tags, num_tags))
+        self.start_transitions = nn.Parameter(torch.empty(num_tags))
+        self.end_transitions = nn.Parameter(torch.empty(num_tags))
+        nn.init.uniform_(self.transitions, -0.1, 0.1)
+        nn.init.uniform_(self.start_transitions, -0.1, 0.1)
+        nn.init.uniform_(self.end_transitions, -0.1, 0.1)
+        if allowed is None:
+            allowed = torch.ones(num_tags + 2, num_tags + 2, dtype=torch.bool)
+        allowed = torch.as_tensor(allowed, dtype=torch.bool)
+        if allowed.shape != (num_tags + 2, num_tags + 2):
+            raise ValueError(
+                f"allowed must have shape ({num_tags + 2}, {num_tags + 2}) for {num_tags} tags "
+                f"(tags plus start and end), got {tuple(allowed.shape)}"
+            )
+        if not bool(allowed[num_tags, :num_tags].any()) or not bool(
+            allowed[:num_tags, num_tags + 1].any()
+        ):
+            raise ValueError("allowed forbids every start tag or every end tag: no path is possible")
+        self.register_buffer("allowed", allowed)
+
+    def extra_repr(self) -> str:
+        return f"num_tags={self.num_tags}"
+
+    def _scores(self, forbidden: float) -> tuple[Tensor, Tensor, Tensor]:
+        """Return (transitions, start, end) with forbidden entries set to `forbidden`."""
+        c = self.num_tags
+        allowed = self.allowed
+        return (
+            self.transitions.masked_fill(~allowed[:c, :c], forbidden),
+            self.start_transitions.masked_fill(~allowed[c, :c], forbidden),
+            self.end_transitions.masked_fill(~allowed[:c, c + 1], forbidden),
+        )
+
+    def nll(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
+        """Return the negative log-likelihood of the gold tags, shape (B,); the caller reduces."""
+        log_z = functional.log_partition(emissions, mask, *self._scores(float("-inf")))
+        gold = functional.sequence_score(emissions, tags, mask, *self._scores(_FORBIDDEN))
+        return log_z - gold
+
+    def log_partition(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        """Return log Z of each sequence, shape (B,)."""
+        return functional.log_partition(emissions, mask, *self._scores(float("-inf")))
+
+    @torch.no_grad()
+    def decode_tensor(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """Return the best paths (B, T) long, padded with the last tag, and their scores (B,)."""
+        return functional.viterbi(emissions, mask, *self._scores(float("-inf")))
+
+    @torch.no_grad()
+    def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:
+        """Return the best tag path of each sequence, each as long as its mask."""
+        paths, _ = self.decode_tensor(emissions, mask)
+        return [row[:length] for row, length in zip(paths.tolist(), mask.sum(dim=1).tolist())]
+
+    @torch.no_grad()
+    def decode_nbest(
+        self, emissions: Tensor, mask: Tensor, k: int
+    ) -> list[list[tuple[list[int], float]]]:
+        """Return up to k best distinct paths of each sequence with their scores, best first."""
+        paths, scores = functional.nbest(emissions, mask, *self._scores(float("-inf")), k=k)
+        result = []
+        for b, length in enumerate(mask.sum(dim=1).tolist()):
+            result.append(
+                [
+                    (paths[b, r, :length].tolist(), float(scores[b, r]))
+                    for r in range(paths.size(1))
+                    if scores[b, r] > float("-inf")
+                ]
+            )
+        return result
+
+    @torch.no_grad()
+    def marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
+        """Return posterior tag probabilities P(y_t = c | x), shape (B, T, C); zero on padding."""
+        return functional.marginals(emissions, mask, *self._scores(float("-inf")))
