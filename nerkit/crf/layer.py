@@ -56,7 +56,9 @@ class CRF(nn.Module):
         if not bool(allowed[num_tags, :num_tags].any()) or not bool(
             allowed[:num_tags, num_tags + 1].any()
         ):
-            raise ValueError("allowed forbids every start tag or every end tag: no path is possible")
+            raise ValueError(
+                "allowed forbids every start tag or every end tag: no path is possible"
+            )
         self.register_buffer("allowed", allowed)
 
     def extra_repr(self) -> str:
