@@ -1,0 +1,50 @@
+"""Sequence encoders: (B, T, D) features + (B, T) mask -> (B, T, H) contextual states.
+
+`build_encoder` is the one place that dispatches on the config's `kind`. Every encoder
+exposes `output_dim` (H) and keeps real positions independent of padding.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from nerkit.encoders.config import (
+    BiGRUConfig,
+    BiLSTMAttentionConfig,
+    BiLSTMConfig,
+    EncoderConfig,
+    IDCNNConfig,
+    TransformerConfig,
+)
+
+__all__ = [
+    "BiGRUConfig",
+    "BiLSTMAttentionConfig",
+    "BiLSTMConfig",
+    "EncoderConfig",
+    "IDCNNConfig",
+    "TransformerConfig",
+    "build_encoder",
+]
+
+
+def build_encoder(config: EncoderConfig, input_dim: int) -> nn.Module:
+    """Instantiate the encoder a config describes; the one place that dispatches on kind."""
+    match config:
+        case BiLSTMConfig() | BiGRUConfig():
+            from nerkit.encoders.recurrent import RecurrentEncoder
+
+            return RecurrentEncoder(config, input_dim)
+        case IDCNNConfig():
+            from nerkit.encoders.idcnn import IDCNNEncoder
+
+            return IDCNNEncoder(config, input_dim)
+        case TransformerConfig():
+            from nerkit.encoders.transformer import TransformerEncoder
+
+            return TransformerEncoder(config, input_dim)
+        case BiLSTMAttentionConfig():
+            from nerkit.encoders.bilstm_attention import BiLSTMAttentionEncoder
+
+            return BiLSTMAttentionEncoder(config, input_dim)
+    raise AssertionError(f"unhandled encoder config {type(config).__name__}")

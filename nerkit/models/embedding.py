@@ -1,0 +1,84 @@
+"""Token features -> one vector per token: token embedding, char bigrams, word-internal chars.
+
+Shapes: B batch, T padded length, W longest word, E output size (`output_dim`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from nerkit.encoders.recurrent import run_packed
+from nerkit.models.config import ModelConfig
+from nerkit.models.features import Batch
+
+
+class CharCNN(nn.Module):
+    """Character CNN with max-pooling over each word (Ma & Hovy 2016)."""
+
+    def __init__(self, num_chars: int, char_dim: int, filters: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(num_chars, char_dim, padding_idx=0)
+        self.conv = nn.Conv1d(char_dim, filters, kernel_size=3, padding=1)
+        self.output_dim = filters
+
+    def forward(self, chars: Tensor) -> Tensor:
+        """Return (B, T, F) word vectors from (B, T, W) char ids."""
+        batch, length, width = chars.shape
+        flat = self.embedding(chars.view(-1, width)).transpose(1, 2)  # (B*T, D, W)
+        states = self.conv(flat).masked_fill((chars.view(-1, width) == 0)[:, None, :], -1e4)
+        return states.max(dim=2).values.clamp(min=-1e3).view(batch, length, -1)
+
+
+class CharLSTM(nn.Module):
+    """Character BiLSTM; a word is the concatenation of both final states (Lample et al. 2016)."""
+
+    def __init__(self, num_chars: int, char_dim: int, hidden: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(num_chars, char_dim, padding_idx=0)
+        self.rnn = nn.LSTM(char_dim, hidden, bidirectional=True, batch_first=True)
+        self.output_dim = 2 * hidden
+
+    def forward(self, chars: Tensor) -> Tensor:
+        """Return (B, T, 2 * hidden) word vectors from (B, T, W) char ids."""
+        batch, length, width = chars.shape
+        flat = chars.view(-1, width)
+        mask = flat != 0
+        mask[:, 0] = True  # padded words become one PAD char: packing needs length >= 1
+        states = run_packed(self.rnn, self.embedding(flat), mask)  # (B*T, W, 2h)
+        last = mask.sum(dim=1) - 1
+        half = states.size(2) // 2
+        forward = states[torch.arange(flat.size(0)), last, :half]
+        backward = states[:, 0, half:]
+        return torch.cat([forward, backward], dim=1).view(batch, length, -1)
+
+
+class Embedder(nn.Module):
+    """Concatenate every configured feature of each token, then apply dropout."""
+
+    def __init__(self, config: ModelConfig, vocab_sizes: dict[str, int]) -> None:
+        super().__init__()
+        features = config.features
+        self.tokens = nn.Embedding(vocab_sizes["tokens"], features.token_dim, padding_idx=0)
+        self.output_dim = features.token_dim
+        self.bigrams: nn.Embedding | None = None
+        if "bigrams" in vocab_sizes:
+            self.bigrams = nn.Embedding(vocab_sizes["bigrams"], features.bigram_dim, padding_idx=0)
+            self.output_dim += 2 * features.bigram_dim
+        self.chars: nn.Module | None = None
+        if "chars" in vocab_sizes:
+            if features.char_encoder == "cnn":
+                self.chars = CharCNN(vocab_sizes["chars"], features.char_dim, features.char_hidden)
+            else:
+                self.chars = CharLSTM(vocab_sizes["chars"], features.char_dim, features.char_hidden)
+            self.output_dim += self.chars.output_dim
+        self.dropout = nn.Dropout(features.dropout)
+
+    def forward(self, batch: Batch) -> Tensor:
+        """Return the token vectors (B, T, E)."""
+        parts = [self.tokens(batch.tokens)]
+        if self.bigrams is not None and batch.bigrams is not None:
+            parts.append(self.bigrams(batch.bigrams).flatten(2))  # (B, T, 2 * bigram_dim)
+        if self.chars is not None and batch.chars is not None:
+            parts.append(self.chars(batch.chars))
+        return self.dropout(torch.cat(parts, dim=2))

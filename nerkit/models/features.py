@@ -1,0 +1,170 @@
+"""Token strings -> id features -> padded batches, and the vocabularies behind them.
+
+The same `featurize` runs in training and in prediction, so the two can never
+disagree on normalisation. Features per token: its id in `tokens`; in char mode with
+bigrams, the ids of the left (c[i-1]c[i]) and right (c[i]c[i+1]) bigrams; in word mode
+with a char encoder, the ids of its characters.
+
+Shapes: B batch, T padded length, W longest word in characters.
+    tokens (B, T) long, mask (B, T) bool, bigrams (B, T, 2) long, chars (B, T, W) long,
+    tags (B, T) long (padding holds 0, a valid id)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from nerkit.models.config import ModelConfig
+from nerkit.vocab import Vocabulary
+
+BOS, EOS = "<s>", "</s>"
+
+
+@dataclass
+class Vocabs:
+    """The vocabularies of one model; `bigrams` and `chars` exist only when used."""
+
+    tokens: Vocabulary
+    bigrams: Vocabulary | None = None
+    chars: Vocabulary | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict of id-ordered lists."""
+        return {
+            name: vocab.to_list()
+            for name, vocab in [
+                ("tokens", self.tokens),
+                ("bigrams", self.bigrams),
+                ("chars", self.chars),
+            ]
+            if vocab is not None
+        }
+
+    def sizes(self) -> dict[str, int]:
+        """Return the size of each vocabulary present, keyed like `to_dict`."""
+        return {name: len(items) for name, items in self.to_dict().items()}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Vocabs:
+        """Rebuild from `to_dict` output; raise ValueError when malformed."""
+        if "tokens" not in raw:
+            raise ValueError("the 'tokens' vocabulary is missing")
+        optional = {
+            name: Vocabulary.from_list(raw[name]) for name in ("bigrams", "chars") if name in raw
+        }
+        return cls(tokens=Vocabulary.from_list(raw["tokens"]), **optional)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One sequence as ids, ready to batch."""
+
+    tokens: list[int]
+    bigrams: list[tuple[int, int]] | None = None
+    chars: list[list[int]] | None = None
+    tags: list[int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+
+@dataclass
+class Batch:
+    """Padded tensors of a list of instances (see module docstring for shapes)."""
+
+    tokens: Tensor
+    mask: Tensor
+    bigrams: Tensor | None = None
+    chars: Tensor | None = None
+    tags: Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.tokens.size(0)
+
+
+def normalise(token: str, config: ModelConfig) -> str:
+    """Return the form of a token that the vocabularies store."""
+    return token.lower() if config.features.lowercase else token
+
+
+def bigram_strings(tokens: Sequence[str]) -> list[tuple[str, str]]:
+    """Return the (left, right) bigram of each token, with sentence boundary symbols."""
+    padded = [BOS, *tokens, EOS]
+    return [(padded[i] + padded[i + 1], padded[i + 1] + padded[i + 2]) for i in range(len(tokens))]
+
+
+def build_vocabs(
+    sentences: Iterable[Sequence[str]], config: ModelConfig, extra_tokens: Iterable[str] = ()
+) -> Vocabs:
+    """Return vocabularies counted over training sentences (token strings)."""
+    features = config.features
+    token_counts: Counter[str] = Counter()
+    bigram_counts: Counter[str] = Counter()
+    char_counts: Counter[str] = Counter()
+    for sentence in sentences:
+        forms = [normalise(token, config) for token in sentence]
+        token_counts.update(forms)
+        if features.bigram_dim and config.tokenization == "char":
+            bigram_counts.update(left for left, _ in bigram_strings(forms))
+            if forms:
+                bigram_counts[forms[-1] + EOS] += 1
+        if features.char_encoder != "none":
+            char_counts.update(char for token in sentence for char in token)
+    tokens = Vocabulary.from_counts(token_counts, features.min_count)
+    for token in extra_tokens:
+        tokens.add(token)
+    vocabs = Vocabs(tokens=tokens)
+    if features.bigram_dim and config.tokenization == "char":
+        vocabs.bigrams = Vocabulary.from_counts(bigram_counts, features.min_count)
+    if features.char_encoder != "none":
+        vocabs.chars = Vocabulary.from_counts(char_counts)
+    return vocabs
+
+
+def featurize(
+    tokens: Sequence[str], vocabs: Vocabs, config: ModelConfig, tags: list[int] | None = None
+) -> Instance:
+    """Return the id features of one token sequence."""
+    forms = [normalise(token, config) for token in tokens]
+    bigrams = None
+    if vocabs.bigrams is not None:
+        bigrams = [
+            (vocabs.bigrams.id(left), vocabs.bigrams.id(right))
+            for left, right in bigram_strings(forms)
+        ]
+    chars = None
+    if vocabs.chars is not None:
+        chars = [vocabs.chars.ids(list(token)) or [1] for token in tokens]
+    return Instance(tokens=vocabs.tokens.ids(forms), bigrams=bigrams, chars=chars, tags=tags)
+
+
+def collate(instances: Sequence[Instance]) -> Batch:
+    """Pad a list of instances into a `Batch` (every instance needs at least one token)."""
+    size, length = len(instances), max(len(instance) for instance in instances)
+    tokens = torch.zeros(size, length, dtype=torch.long)
+    mask = torch.zeros(size, length, dtype=torch.bool)
+    for b, instance in enumerate(instances):
+        tokens[b, : len(instance)] = torch.tensor(instance.tokens, dtype=torch.long)
+        mask[b, : len(instance)] = True
+    batch = Batch(tokens=tokens, mask=mask)
+    if instances[0].bigrams is not None:
+        batch.bigrams = torch.zeros(size, length, 2, dtype=torch.long)
+        for b, instance in enumerate(instances):
+            batch.bigrams[b, : len(instance)] = torch.tensor(instance.bigrams, dtype=torch.long)
+    if instances[0].chars is not None:
+        width = max(len(word) for instance in instances for word in instance.chars or [])
+        batch.chars = torch.zeros(size, length, width, dtype=torch.long)
+        for b, instance in enumerate(instances):
+            for t, word in enumerate(instance.chars or []):
+                batch.chars[b, t, : len(word)] = torch.tensor(word, dtype=torch.long)
+    if instances[0].tags is not None:
+        batch.tags = torch.zeros(size, length, dtype=torch.long)
+        for b, instance in enumerate(instances):
+            batch.tags[b, : len(instance)] = torch.tensor(instance.tags, dtype=torch.long)
+    return batch
