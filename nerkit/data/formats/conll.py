@@ -1,0 +1,228 @@
+"""CoNLL column format: one token per line, columns separated by whitespace, token first and
+tag last (or ``tag_column``), a blank line between sentences, ``-DOCSTART-`` lines between
+documents. Character-per-line Chinese corpora (MSRA ``char\\tBIO``, Resume ``char BMES``) are
+this format too.
+
+Text reconstruction (exact rule): the tokens of a sentence are joined with no separator when
+the last character of the previous token and the first character of the next one are both CJK
+or full-width (`nerkit.data.tokenize.is_wide`), and with a single space otherwise. So
+``中 国`` -> ``中国``, ``EU rejects`` -> ``EU rejects``, ``在 Apple`` -> ``在 Apple``. Each
+`Token` points into that text.
+
+Example.meta: ``line`` (first line of the sentence), ``scheme`` (given or detected),
+``scheme_detected``, ``doc`` (index of the -DOCSTART- document, 0 before any), ``docstart``
+(True on the first sentence after a -DOCSTART- line), ``columns`` (the middle columns per token
+when there are more than two), ``violations`` (token positions breaking the scheme).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from nerkit.data.alignment import spans_to_token_tags, token_tags_to_spans
+from nerkit.data.formats._io import iter_lines
+from nerkit.data.tokenize import TokenizeMode, is_wide, tokenize
+from nerkit.errors import DataFormatError, NerkitError, SchemeError
+from nerkit.schemes import Scheme, detect_scheme, parse_scheme, split_tag, violations
+from nerkit.types import Example, Token
+
+__all__ = ["join_tokens", "read_conll", "write_conll"]
+
+logger = logging.getLogger(__name__)
+DOCSTART = "-DOCSTART-"
+_PREFIXES = {
+    Scheme.IOB1: "BI",
+    Scheme.BIO: "BI",
+    Scheme.BIOES: "BIESLUM",
+    Scheme.BMES: "BMESI",
+}
+
+_Row = tuple[int, list[str]]  # (line number, columns)
+
+
+def join_tokens(words: Sequence[str]) -> tuple[str, tuple[Token, ...]]:
+    """Return the text the words make (see the module docstring) and their tokens in it."""
+    parts: list[str] = []
+    tokens: list[Token] = []
+    position = 0
+    for i, word in enumerate(words):
+        if i and not (is_wide(words[i - 1][-1]) and is_wide(word[0])):
+            parts.append(" ")
+            position += 1
+        parts.append(word)
+        tokens.append(Token(word, position, position + len(word)))
+        position += len(word)
+    return "".join(parts), tuple(tokens)
+
+
+def _sentences(path: Path, errors: str) -> Iterator[tuple[list[_Row], int, bool]]:
+    """Yield (rows, document index, starts a document) per sentence; -DOCSTART- lines skipped."""
+    rows: list[_Row] = []
+    doc, docstart = 0, False
+    for number, line in iter_lines(path, errors):
+        columns = line.split()
+        if columns and columns[0] != DOCSTART:
+            rows.append((number, columns))
+            continue
+        if rows:
+            yield rows, doc, docstart
+            rows, docstart = [], False
+        if columns:  # a -DOCSTART- line
+            doc, docstart = doc + 1, True
+    if rows:
+        yield rows, doc, docstart
+
+
+def _tag(path: Path, number: int, columns: list[str], tag_column: int) -> str:
+    if len(columns) < 2:
+        raise DataFormatError(
+            path,
+            number,
+            f"expected a token and a tag, got 1 column: {columns[0]!r}",
+            hint="columns are separated by whitespace; is the tag column missing?",
+        )
+    try:
+        return columns[tag_column]
+    except IndexError:
+        raise DataFormatError(
+            path,
+            number,
+            f"expected a tag in column {tag_column}, found only {len(columns)} columns",
+            hint="set tag_column to the index of the tag column",
+        ) from None
+
+
+def _check_tag(path: Path, number: int, tag: str, scheme: Scheme | None) -> None:
+    try:
+        prefix, _ = split_tag(tag)
+    except SchemeError as error:
+        raise DataFormatError(path, number, str(error)) from None
+    if scheme is not None and prefix != "O" and prefix not in _PREFIXES[scheme]:
+        raise DataFormatError(
+            path,
+            number,
+            f"tag {tag!r} does not belong to the {scheme.value} scheme",
+            hint="pass the right scheme= or leave it out to detect it",
+        )
+
+
+def _detect(path: Path, tag_column: int, errors: str) -> Scheme:
+    """Return the scheme of the whole file (one streaming pass; sentences joined by O)."""
+
+    def stream() -> Iterator[str]:
+        for rows, _, _ in _sentences(path, errors):
+            for number, columns in rows:
+                tag = _tag(path, number, columns, tag_column)
+                _check_tag(path, number, tag, None)
+                yield tag
+            yield "O"
+
+    scheme = detect_scheme(stream())
+    logger.info("%s: detected tagging scheme %s", path, scheme.value)
+    return scheme
+
+
+def _middle(columns: list[str], tag_column: int) -> tuple[str, ...]:
+    tag_index = tag_column % len(columns)
+    return tuple(c for i, c in enumerate(columns) if i not in (0, tag_index))
+
+
+def _example(rows: list[_Row], path: Path, scheme: Scheme, tag_column: int) -> Example:
+    tags = []
+    for number, columns in rows:
+        tag = _tag(path, number, columns, tag_column)
+        _check_tag(path, number, tag, scheme)
+        tags.append(tag)
+    text, tokens = join_tokens([columns[0] for _, columns in rows])
+    spans = tuple(token_tags_to_spans(tokens, tags, scheme))
+    meta: dict[str, Any] = {"line": rows[0][0], "scheme": scheme.value}
+    if any(len(columns) > 2 for _, columns in rows):
+        meta["columns"] = [_middle(columns, tag_column) for _, columns in rows]
+    bad = violations(tags, scheme)
+    if bad:
+        meta["violations"] = bad
+    return Example(text, spans, tokens, (), None, meta)
+
+
+def read_conll(
+    path: Path | str,
+    *,
+    scheme: Scheme | str | None = None,
+    tag_column: int = -1,
+    errors: str = "strict",
+) -> Iterator[Example]:
+    """Yield one Example per sentence of a CoNLL file (char spans from lenient chunking).
+
+    `scheme=None` detects the scheme from the whole file first (a second streaming pass),
+    logs it and records it in ``meta["scheme"]`` with ``meta["scheme_detected"] = True``.
+    """
+    path = Path(path)
+    detected = scheme is None
+    resolved = _detect(path, tag_column, errors) if scheme is None else _parse(scheme)
+    for rows, doc, docstart in _sentences(path, errors):
+        example = _example(rows, path, resolved, tag_column)
+        example.meta.update({"doc": doc, "scheme_detected": detected})
+        if docstart:
+            example.meta["docstart"] = True
+        yield example
+
+
+def _parse(scheme: Scheme | str) -> Scheme:
+    return scheme if isinstance(scheme, Scheme) else parse_scheme(scheme)
+
+
+def _sentence_lines(
+    example: Example, index: int, scheme: Scheme, mode: TokenizeMode, delimiter: str
+) -> list[str]:
+    tokens = example.tokens if example.tokens is not None else tuple(tokenize(example.text, mode))
+    tags, rejected = spans_to_token_tags(tokens, example.spans, scheme)
+    if rejected:
+        name = f"document {index}" + (f" (id {example.id!r})" if example.id else "")
+        span = rejected[0]
+        starts, ends = {t.start for t in tokens}, {t.end for t in tokens}
+        aligned = span.start in starts and span.end in ends
+        why = "overlaps another span" if aligned else "does not start and end on token boundaries"
+        raise NerkitError(
+            f"{name}: span [{span.start}, {span.end}) {span.label} "
+            f"{example.mention(span)!r} {why}; CoNLL needs one tag per token "
+            "(resolve overlaps with nerkit.data.spans.resolve_overlaps, or tokenize finer)"
+        )
+    middle = example.meta.get("columns") if example.tokens is not None else None
+    if not middle or len(middle) != len(tokens):
+        middle = [()] * len(tokens)
+    return [
+        delimiter.join([tok.text, *extra, tag])
+        for tok, extra, tag in zip(tokens, middle, tags, strict=True)
+    ]
+
+
+def write_conll(
+    examples: Iterable[Example],
+    path: Path | str,
+    *,
+    scheme: Scheme | str = "BIO",
+    tokenize_mode: TokenizeMode = "word",
+    delimiter: str = " ",
+) -> int:
+    """Write one sentence per Example (tags in `scheme`); return the number of sentences written.
+
+    Uses Example.tokens, or ``tokenize(text, tokenize_mode)`` when they are None; middle columns
+    in ``meta["columns"]`` and ``meta["docstart"]`` are written back. A span that does not fall
+    on token boundaries (or overlaps another) is an error naming the document. Documents without
+    tokens cannot be represented and are skipped.
+    """
+    resolved = _parse(scheme)
+    written = 0
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        for index, example in enumerate(examples):
+            lines = _sentence_lines(example, index, resolved, tokenize_mode, delimiter)
+            if example.meta.get("docstart"):
+                width = len(lines[0].split(delimiter)) if lines else 2
+                handle.write(delimiter.join([DOCSTART, *["-X-"] * (width - 2), "O"]) + "\n\n")
+            if lines:
+                handle.write("\n".join(lines) + "\n\n")
+                written += 1
+    return written
