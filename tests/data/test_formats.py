@@ -165,7 +165,10 @@ def test_label_studio_mention_mismatch_names_the_task_line(tmp_path):
 
 def test_brat_discontinuous_relations_and_other_lines(tmp_path):
     (tmp_path / "d.txt").write_text("New York and Paris", encoding="utf-8")
-    ann = "T1\tLOC 0 3;4 8\tNew York\nT2\tLOC 13 18\tParis\nR1\tnear Arg1:T2 Arg2:T1\n#1\tNote T2\tx\n"
+    ann = (
+        "T1\tLOC 0 3;4 8\tNew York\nT2\tLOC 13 18\tParis\n"
+        "R1\tnear Arg1:T2 Arg2:T1\n#1\tNote T2\tx\n"
+    )
     (tmp_path / "d.ann").write_text(ann, encoding="utf-8")
     with pytest.raises(DataFormatError, match=r"d\.ann:1: .*pass discontinuous='merge'"):
         list(read(tmp_path, "brat"))
@@ -200,7 +203,7 @@ def test_detect_format(tmp_path):
         assert detect_format(_write(tmp_path, name, content)) == fmt, name
     (tmp_path / "br").mkdir()
     assert detect_format(tmp_path / "br") == "brat"
-    with pytest.raises(NerkitError, match="cannot tell the format.*conll, cluener"):
+    with pytest.raises(NerkitError, match=r"cannot tell the format.*conll, cluener"):
         detect_format(_write(tmp_path, "f.txt", "just prose\n"))
     with pytest.raises(NerkitError, match="unknown data format 'xml'"):
         read(tmp_path / "a.conll", "xml")
