@@ -208,3 +208,37 @@ def test_detect_format(tmp_path):
     with pytest.raises(NerkitError, match="unknown data format 'xml'"):
         read(tmp_path / "a.conll", "xml")
     assert len(FORMATS) == 6
+
+
+_BOM_CRLF_FILES = {
+    "jsonl": '{"text": "张三", "spans": [[0, 2, "PER"]]}',
+    "cluener": '{"text": "张三", "label": {"PER": {"张三": [[0, 1]]}}}',
+    "doccano": '{"text": "张三", "label": [[0, 2, "PER"]]}',
+    "label-studio": '[\r\n{"data": {"text": "张三"}, "annotations": [{"result": [{"type": "labels",'
+    ' "value": {"start": 0, "end": 2, "text": "张三", "labels": ["PER"]}}]}]}\r\n]',
+}
+
+
+@pytest.mark.parametrize("format", sorted(_BOM_CRLF_FILES))
+def test_every_json_format_accepts_bom_and_crlf(tmp_path, format):
+    path = _write(tmp_path, "bom.json", ("\ufeff" + _BOM_CRLF_FILES[format] + "\r\n").encode())
+    assert [e.spans for e in read(path, format)] == [(Span(0, 2, "PER"),)]
+
+
+@pytest.mark.parametrize("format", [*sorted(_BOM_CRLF_FILES), "brat"])
+def test_every_format_names_the_line_of_an_invalid_byte(tmp_path, format):
+    content = b'{"text": ""}\n\xff\n' if format != "label-studio" else b"[\n\n\xff]"
+    if format == "brat":
+        _write(tmp_path, "d.txt", "ab")
+        path = _write(tmp_path, "d.ann", b"T1\tX 0 1\ta\nT2\tX 1 2\t\xff\n")
+    else:
+        path = _write(tmp_path, "bad.json", content)
+    with pytest.raises(DataFormatError, match=rf"{path.name}:[23]: expected UTF-8"):
+        list(read(path, format))
+
+
+def test_brat_keeps_crlf_in_the_text_so_offsets_stay_valid(tmp_path):
+    (tmp_path / "d.txt").write_bytes("\ufeffa\r\nBerlin".encode())
+    (tmp_path / "d.ann").write_bytes(b"T1\tLOC 3 9\tBerlin\r\n")
+    (example,) = read(tmp_path / "d.ann", "brat")
+    assert example.text == "a\r\nBerlin" and example.spans == (Span(3, 9, "LOC"),)
