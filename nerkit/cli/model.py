@@ -1,5 +1,124 @@
-"""CLI commands: model (filled in by its owner)."""
+"""CLI commands over models: `train`, `evaluate`, `predict`.
+
+Each command parses its arguments, calls `nerkit.api` and prints. `nerkit.api` is
+imported inside the commands so `nerkit --help` stays fast.
+"""
 
 from __future__ import annotations
 
-from nerkit.cli._app import app  # noqa: F401
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from nerkit.cli._app import app
+from nerkit.errors import NerkitError
+
+
+@app.command()
+def train(
+    config: Annotated[Path, typer.Argument(help="Training config (YAML or TOML).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for the model.")],
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config value, e.g. --set train.lr=0.001."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a killed run from its checkpoint.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+) -> None:
+    """Train a tagger on the data named in CONFIG and save the best epoch to OUTPUT."""
+    from nerkit import api
+
+    if not config.is_file():
+        raise NerkitError(f"config file {str(config)!r} does not exist")
+    result = api.train(config, output, overrides=overrides or (), resume=resume, progress=progress)
+    message = f"best dev F1 {result.best_score:.4f} at epoch {result.best_epoch}"
+    if result.best_score < 0:
+        message = f"trained {result.epochs_run} epochs (no dev set)"
+    if result.test:
+        message += f"; test P/R/F1 {_prf(result.test)}"
+    typer.echo(f"{message}; saved to {output}")
+
+
+def _prf(scores: dict[str, float]) -> str:
+    return "/".join(f"{100 * scores[key]:.2f}" for key in ("precision", "recall", "f1"))
+
+
+@app.command()
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="A model directory written by 'nerkit train'.")],
+    data: Annotated[Path, typer.Argument(help="Labelled data to score the model on.")],
+    format: Annotated[
+        str | None, typer.Option("--format", "-f", help="Data format (default: the training one).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+) -> None:
+    """Score a saved model on labelled DATA: span precision, recall, F1 per label."""
+    from nerkit import api
+
+    report = api.evaluate(model_dir, data, format=format)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        typer.echo(report.format_table())
+
+
+def _split_model_dir(arguments: list[str]) -> tuple[Path | None, list[str]]:
+    """Return (model directory, texts): a first argument that is a directory is the model."""
+    if arguments and Path(arguments[0]).is_dir():
+        return Path(arguments[0]), arguments[1:]
+    return None, arguments
+
+
+def _read_texts(source: str) -> list[str]:
+    """Return one text per line of a file, or of stdin for '-'; blank lines are kept as ''."""
+    if source == "-":
+        return sys.stdin.read().splitlines()
+    path = Path(source)
+    if not path.is_file():
+        raise NerkitError(f"input file {source!r} does not exist (one text per line, or '-')")
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+@app.command()
+def predict(
+    arguments: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="[MODEL_DIR] [TEXT...]: an existing directory first is the model "
+            "(default: the shipped model); '-' reads texts from stdin, one per line.",
+            show_default=False,
+            metavar="[MODEL_DIR] [TEXT]...",
+        ),
+    ] = None,
+    input: Annotated[
+        str | None, typer.Option("--input", "-i", help="File with one text per line, or '-'.")
+    ] = None,
+    format: Annotated[
+        Literal["jsonl", "table"], typer.Option("--format", help="Output format.")
+    ] = "jsonl",
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per batch.")] = 64,
+) -> None:
+    """Tag texts and print their entities (JSON lines, or a table)."""
+    from nerkit import api
+
+    model_dir, texts = _split_model_dir(list(arguments or []))
+    if texts == ["-"]:
+        texts = _read_texts("-")
+    if input is not None:
+        texts = [*texts, *_read_texts(input)]
+    if not texts:
+        raise NerkitError("no text to tag (give TEXT arguments, --input FILE, or '-' for stdin)")
+    predictor = api.load(model_dir)
+    for text, entities in zip(texts, predictor.predict(texts, batch_size=batch_size), strict=True):
+        if format == "jsonl":
+            record = {"text": text, "entities": [entity.to_dict() for entity in entities]}
+            typer.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            typer.echo(text)
+            for e in entities:
+                typer.echo(f"  {e.start}\t{e.end}\t{e.label}\t{e.text}\t{e.score:.3f}")

@@ -1,0 +1,97 @@
+"""The predictor: offsets into the original text, empty texts, long texts in windows, errors."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_corpus
+
+from nerkit import api
+from nerkit.data.alignment import merge_window_spans, windows
+from nerkit.errors import ArtifactError
+from nerkit.predict import Predictor
+from nerkit.types import Span
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("predict")
+    config = tiny_config(write_corpus(directory), epochs=40)
+    config["data"]["max_length"] = 12  # long texts are tagged in windows of 12 characters
+    api.train(config, directory / "model", progress=False)
+    return directory / "model"
+
+
+def test_name_labels_and_info(model_dir):
+    predictor = Predictor(model_dir)
+    assert predictor.name == "model"
+    assert predictor.labels == ["LOC", "ORG", "PER"]
+    assert predictor.info()["encoder"] == "bilstm"
+
+
+def test_empty_and_blank_texts_give_no_entities(model_dir):
+    assert Predictor(model_dir).predict(["", "   ", "\n"]) == [[], [], []]
+    assert Predictor(model_dir).predict([]) == []
+
+
+def test_offsets_index_the_original_text_around_whitespace(model_dir):
+    predictor = Predictor(model_dir)
+    text = "  张三 在北京工作。"
+    entities = predictor.predict([text])[0]
+    assert [(e.text, e.label) for e in entities] == [("张三", "PER"), ("北京", "LOC")]
+    assert all(text[e.start : e.end] == e.text for e in entities)
+
+
+def test_long_text_is_tagged_in_windows_and_merged(model_dir):
+    # The model sees each window as a text of its own: tagging the window texts one by one
+    # and merging them by hand must give exactly what the predictor gives.
+    predictor = Predictor(model_dir)
+    long_text = "".join(example.text for example in EXAMPLES[:4])  # 33 chars, no spaces
+    bounds = windows(len(long_text), 12, 12 - 12 // 4)
+    assert len(bounds) > 2
+    per_window = predictor.predict([long_text[start:end] for start, end in bounds])
+    shifted = [
+        [Span(e.start + start, e.end + start, e.label) for e in entities]
+        for (start, _), entities in zip(bounds, per_window)
+    ]
+    expected = [(s.start, s.end, s.label) for s in merge_window_spans(bounds, shifted)]
+    entities = predictor.predict([long_text])[0]
+    assert triples(entities) == expected and expected
+    assert all(long_text[e.start : e.end] == e.text for e in entities)
+
+
+def test_sentences_in_a_batch_of_mixed_lengths_match_gold(model_dir):
+    texts = [example.text for example in EXAMPLES[:4]]  # each fits in one window
+    predicted = Predictor(model_dir).predict(texts, batch_size=3)
+    assert [triples(e) for e in predicted] == gold_entities()[:4]
+
+
+def test_a_single_string_is_rejected_with_a_hint(model_dir):
+    with pytest.raises(TypeError, match="wrap a single text in a list"):
+        Predictor(model_dir).predict("张三")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("missing", ["weights.safetensors", "labels.json", "vocab.json"])
+def test_a_missing_artifact_file_is_named(model_dir, tmp_path, missing):
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    (copy / missing).unlink()
+    with pytest.raises(ArtifactError, match=missing.replace(".", r"\.") + ".*missing"):
+        Predictor(copy)
+
+
+def test_incompatible_weights_are_an_artifact_error(model_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    (copy / "labels.json").write_text('["O", "B-X", "I-X", "E-X", "S-X"]')
+    with pytest.raises(ArtifactError, match="does not fit the model"):
+        Predictor(copy)
+
+
+def test_a_newer_format_version_is_refused(model_dir, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(model_dir, copy)
+    (copy / "metadata.json").write_text('{"format_version": 99}')
+    with pytest.raises(ArtifactError, match="format_version 99 is not supported"):
+        Predictor(copy)

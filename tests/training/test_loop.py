@@ -1,0 +1,110 @@
+"""The training loop: resume equivalence, determinism, batching, the epoch log."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from models.tiny import tiny_config, write_corpus
+from safetensors.torch import load_file
+
+from nerkit import api
+from nerkit.errors import ConfigError
+from nerkit.training.loop import CHECKPOINT, LOG, bucketed_batches
+
+
+class Killed(Exception):
+    """Stands for the process being killed after an epoch."""
+
+
+def _kill_after(epoch: int):
+    def callback(finished: int) -> None:
+        if finished == epoch:
+            raise Killed
+
+    return callback
+
+
+def _weights(directory):
+    return load_file(str(directory / "weights.safetensors"))
+
+
+def _config(tmp_path, **train):
+    # dropout on, so that resuming must restore the global RNG state too
+    config = tiny_config(write_corpus(tmp_path), **{"epochs": 3, **train})
+    config["model"]["features"]["dropout"] = 0.3
+    config["model"]["encoder"] = {**config["model"]["encoder"], "dropout": 0.3}
+    config["train"].update(batch_size=2, warmup=0.2)
+    config["data"].pop("dev")  # no dev set: every epoch is saved, the last one wins
+    config["data"]["dev_fraction"] = 0.0
+    return config
+
+
+def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
+    config = _config(tmp_path)
+    api.train(config, tmp_path / "straight", progress=False)
+    with pytest.raises(Killed):
+        api.train(config, tmp_path / "resumed", progress=False, on_epoch_end=_kill_after(1))
+    assert (tmp_path / "resumed" / CHECKPOINT).is_file()
+    result = api.train(config, tmp_path / "resumed", resume=True, progress=False)
+    assert result.epochs_run == 3
+    straight, resumed = _weights(tmp_path / "straight"), _weights(tmp_path / "resumed")
+    assert straight.keys() == resumed.keys()
+    for name in straight:
+        torch.testing.assert_close(straight[name], resumed[name], rtol=0, atol=0)
+    assert not (tmp_path / "resumed" / CHECKPOINT).exists()  # deleted when the run finishes
+    lines = (tmp_path / "resumed" / LOG).read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3]
+
+
+def test_training_is_deterministic_and_leaves_the_global_rng_alone(tmp_path):
+    config = _config(tmp_path, epochs=2)
+    state = torch.get_rng_state()
+    api.train(config, tmp_path / "a", progress=False)
+    assert torch.equal(torch.get_rng_state(), state)
+    api.train(config, tmp_path / "b", progress=False)
+    a, b = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert all(torch.equal(a[name], b[name]) for name in a)
+
+
+def test_resume_without_a_checkpoint_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="nothing to resume"):
+        api.train(_config(tmp_path), tmp_path / "fresh", resume=True, progress=False)
+
+
+def test_log_has_one_line_per_epoch_with_dev_scores(tmp_path):
+    config = tiny_config(write_corpus(tmp_path), epochs=2)
+    result = api.train(config, tmp_path / "model", progress=False)
+    lines = [json.loads(line) for line in (tmp_path / "model" / LOG).read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2]
+    assert {"loss", "dev_precision", "dev_recall", "dev_f1", "seconds", "train_sents_per_s"} <= set(
+        lines[0]
+    )
+    assert result.history == lines
+
+
+def test_early_stopping_stops_after_patience_epochs_without_improvement(tmp_path):
+    config = tiny_config(write_corpus(tmp_path), epochs=30, patience=2, lr=1e-9)
+    result = api.train(config, tmp_path / "model", progress=False)
+    assert result.epochs_run == result.best_epoch + 2
+
+
+def test_bucketed_batches_cover_every_index_once_with_similar_lengths():
+    lengths = [(7 * i) % 23 + 1 for i in range(100)]
+    batches = bucketed_batches(lengths, 8, torch.Generator().manual_seed(0), chunk_batches=100)
+    assert sorted(i for batch in batches for i in batch) == list(range(100))
+    spreads = [max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches]
+    assert max(spreads) <= 2  # one chunk: sorted by length before splitting
+    again = bucketed_batches(lengths, 8, torch.Generator().manual_seed(0), chunk_batches=100)
+    assert again == batches
+
+
+def test_carved_dev_set_is_used_when_no_dev_file_is_given(tmp_path):
+    config = tiny_config(write_corpus(tmp_path), epochs=1)
+    config["data"].pop("dev")
+    config["data"]["dev_fraction"] = 0.5
+    result = api.train(config, tmp_path / "model", progress=False)
+    metadata = json.loads((tmp_path / "model" / "metadata.json").read_text())
+    assert metadata["data"]["train"]["examples"] == 3
+    assert "dev_f1" in result.history[0]
