@@ -31,6 +31,9 @@ probability. Every sequence must have at least one path of finite score.
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -105,13 +108,32 @@ class _SortedBatch:
         self.active: list[int] = (self.lengths.unsqueeze(1) > steps).sum(dim=0).tolist()
         self.identity = bool((self.order == torch.arange(len(lengths))).all())
         sorted_emissions = emissions if self.identity else emissions[self.order]
-        self.emissions = sorted_emissions.transpose(0, 1).contiguous()  # (T, B, C)
+        self.emissions = sorted_emissions.detach().transpose(0, 1).contiguous()  # (T, B, C)
 
     def unsort(self, batch_first: Tensor) -> Tensor:
         """Put the rows of a (B, ...) tensor back into the caller's order."""
         if self.identity:
             return batch_first
         return torch.empty_like(batch_first).index_copy_(0, self.order, batch_first)
+
+
+def _array_module(*tensors: Tensor) -> tuple[Any, list[Any]]:
+    """Return the module to run a recursion with and the arrays to run it on.
+
+    On the CPU the per-step loops run on NumPy views of the tensors (shared memory,
+    no copies): a NumPy call costs about 1 us against 5-25 us for the same torch call
+    on these small arrays, and per-step overhead is what a CRF pays for. On other
+    devices, for dtypes NumPy lacks, and while tracing or scripting for export, the
+    same code runs on the tensors with torch: every call below exists in both
+    libraries with the same positional signature.
+    """
+    exporting = torch.jit.is_tracing() or torch.jit.is_scripting()
+    if not exporting and all(
+        t.device.type == "cpu" and t.dtype in (torch.float32, torch.float64, torch.long)
+        for t in tensors
+    ):
+        return np, [t.detach().numpy() for t in tensors]
+    return torch, list(tensors)
 
 
 def _scaled_forward(
@@ -125,27 +147,28 @@ def _scaled_forward(
     exp_end (C,), end_norm (B,) and log_z (B,).
     """
     em = batch.emissions  # (T, B, C)
-    length, size, _ = em.shape
+    length, size, num_tags = em.shape
     em_max = em.amax(dim=2, keepdim=True)  # (T, B, 1)
     exp_em = (em - em_max).exp_()
     tr_max, start_max, end_max = transitions.max(), start.max(), end.max()
-    exp_tr = (transitions - tr_max).exp()
-    exp_end = (end - end_max).exp()
+    exp_tr = (transitions.detach() - tr_max).exp()
+    exp_end = (end.detach() - end_max).exp()
 
     alpha = em.new_zeros(em.shape)
     norms = em.new_ones(length, size, 1)
-    torch.mul((start - start_max).exp(), exp_em[0], out=alpha[0])
-    torch.sum(alpha[0], dim=1, keepdim=True, out=norms[0])
-    alpha[0].div_(norms[0])
+    torch.mul((start.detach() - start_max).exp(), exp_em[0], out=alpha[0])
+    ones = em.new_ones(num_tags, 1)
+    xp, (a, z, e, tr, one) = _array_module(alpha, norms, exp_em, exp_tr, ones)
+    xp.matmul(a[0], one, out=z[0])
+    a[0] /= z[0]
     for t in range(1, length):
         n = batch.active[t]
         if n == 0:
             break
-        current = alpha[t, :n]
-        torch.mm(alpha[t - 1, :n], exp_tr, out=current)
-        current.mul_(exp_em[t, :n])
-        torch.sum(current, dim=1, keepdim=True, out=norms[t, :n])
-        current.div_(norms[t, :n])
+        xp.matmul(a[t - 1, :n], tr, out=a[t, :n])
+        a[t, :n] *= e[t, :n]
+        xp.matmul(a[t, :n], one, out=z[t, :n])  # the normaliser: a row sum, as a product
+        a[t, :n] /= z[t, :n]
 
     rows = torch.arange(size, device=em.device)
     last = alpha[batch.lengths - 1, rows]  # (B, C)
@@ -176,20 +199,21 @@ def _scaled_backward(
     With `alpha` from `_scaled_forward`, alpha * beta are the posterior marginals and
     alpha[t-1, :, i] * exp_tr[i, j] * incoming[t, :, j] the pairwise ones.
     """
-    length, size, _ = exp_em.shape
+    length = exp_em.size(0)
     scaled_em = exp_em / norms  # (T, B, C)
     beta = exp_em.new_zeros(exp_em.shape)
     incoming = exp_em.new_zeros(exp_em.shape)
     final = exp_end / end_norm.unsqueeze(1)  # (B, C): beta at each row's last step
-    exp_tr_t = exp_tr.t()
+    exp_tr_t = exp_tr.t().contiguous()
+    xp, (b, inc, e, tr_t, fin) = _array_module(beta, incoming, scaled_em, exp_tr_t, final)
     active = [*batch.active, 0]
     for t in range(length - 1, -1, -1):
         ending, alive = active[t + 1], active[t]
         if ending < alive:  # rows whose last token is t
-            beta[t, ending:alive] = final[ending:alive]
+            b[t, ending:alive] = fin[ending:alive]
         if ending > 0:
-            torch.mul(scaled_em[t + 1, :ending], beta[t + 1, :ending], out=incoming[t + 1, :ending])
-            torch.mm(incoming[t + 1, :ending], exp_tr_t, out=beta[t, :ending])
+            xp.multiply(e[t + 1, :ending], b[t + 1, :ending], out=inc[t + 1, :ending])
+            xp.matmul(inc[t + 1, :ending], tr_t, out=b[t, :ending])
     return beta, incoming
 
 
@@ -258,30 +282,57 @@ def viterbi(
 ) -> tuple[Tensor, Tensor]:
     """Return the best tag path of each sequence, (B, T) long, and its score, (B,).
 
-    Max-product recursion with back-pointers, then a vectorised back-trace. Padded
-    positions of a path repeat its last tag. Tensors in, tensors out: no Python lists.
+    Same recursion as `log_partition` with max in place of sum. The loop keeps only
+    the running best scores, no back-pointers: tracing back, the best previous tag of
+    the one tag on the path is recomputed from them (an argmax over C per step instead
+    of storing C**2 candidates per step). Padded positions of a path hold 0.
     """
     check_inputs(emissions, mask, transitions)
     batch = _SortedBatch(emissions, mask)
     em = batch.emissions  # (T, B, C)
     length, size, num_tags = em.shape
-    score = start + em[0]  # (B, C)
-    # back-pointers; padded steps point each tag at itself so the trace passes through
-    history = torch.arange(num_tags, device=em.device).expand(length, size, num_tags).clone()
+    scores = torch.empty_like(em)  # (T, B, C): best score of a path ending in each tag
+    torch.add(start.detach(), em[0], out=scores[0])
+    transitions = transitions.detach()
+    candidates = em.new_empty(size, num_tags, num_tags)
     best = em.new_empty(size, num_tags)
+    xp, (sc, e, tr, cand, top) = _array_module(scores, em, transitions, candidates, best)
+    # np.amax goes through a Python wrapper that costs more than the reduction itself
+    reduce_max = np.maximum.reduce if xp is np else torch.amax
     for t in range(1, length):
         n = batch.active[t]
         if n == 0:
             break
-        torch.max(score[:n].unsqueeze(2) + transitions, dim=1, out=(best[:n], history[t, :n]))
-        torch.add(best[:n], em[t, :n], out=score[:n])
-    best_score, tag = (score + end).max(dim=1)  # (B,)
-    path = torch.empty(length, size, dtype=torch.long, device=em.device)
-    path[length - 1] = tag
-    for t in range(length - 1, 0, -1):
-        tag = history[t].gather(1, tag.unsqueeze(1)).squeeze(1)
-        path[t - 1] = tag
+        # (n, C_prev, 1) + (C_prev, C_next) -> best over C_prev, plus the emission
+        xp.add(sc[t - 1, :n, :, None], tr, out=cand[:n])
+        reduce_max(cand[:n], 1, out=top[:n])
+        xp.add(top[:n], e[t, :n], out=sc[t, :n])
+    rows = torch.arange(size, device=em.device)
+    best_score, last_tag = (scores[batch.lengths - 1, rows] + end.detach()).max(dim=1)  # (B,)
+    path = _backtrace(scores, transitions, last_tag, batch.active)
     return batch.unsort(path.t()), batch.unsort(best_score)
+
+
+def _backtrace(scores: Tensor, transitions: Tensor, last_tag: Tensor, active: list[int]) -> Tensor:
+    """Return the paths (T, B) long of a length-sorted batch from its running best scores.
+
+    Row b starts at its own last step; positions past it stay 0. The argmax of
+    scores[t - 1] + transitions[:, tag] repeats exactly the sums the forward loop
+    maximised, so it finds the same best previous tag.
+    """
+    length, size = scores.shape[:2]
+    path = torch.zeros(length, size, dtype=torch.long, device=scores.device)
+    current = torch.zeros_like(last_tag)
+    incoming = transitions.t().contiguous()  # (C_next, C_prev)
+    _, (sc, inc, first, p, cur) = _array_module(scores, incoming, last_tag, path, current)
+    bounds = [*active, 0]
+    for t in range(length - 1, -1, -1):
+        low, high = bounds[t + 1], bounds[t]
+        cur[low:high] = first[low:high]  # rows whose last token is t
+        p[t, :high] = cur[:high]
+        if t > 0:
+            cur[:high] = (sc[t - 1, :high] + inc[cur[:high]]).argmax(1)
+    return path
 
 
 def nbest(

@@ -86,7 +86,7 @@ class CRF(nn.Module):
 
     @torch.no_grad()
     def decode_tensor(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        """Return the best paths (B, T) long, padded with the last tag, and their scores (B,)."""
+        """Return the best paths (B, T) long, padded with 0, and their scores (B,)."""
         return functional.viterbi(emissions, mask, *self._scores(float("-inf")))
 
     @torch.no_grad()

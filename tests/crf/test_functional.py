@@ -27,7 +27,7 @@ def brute_force_scores(emissions, transitions, start, end):
             start[path[0]]
             + end[path[-1]]
             + sum(emissions[t, tag] for t, tag in enumerate(path))
-            + sum(transitions[a, b] for a, b in zip(path, path[1:]))
+            + sum(transitions[a, b] for a, b in itertools.pairwise(path))
         )
         for path in itertools.product(range(num_tags), repeat=length)
     }
@@ -202,10 +202,10 @@ def test_float32_agrees_with_float64(gen):
     ("emissions", "mask", "message"),
     [
         (torch.zeros(2, 3), torch.ones(2, 3, dtype=torch.bool), r"shape \(batch, length, tags\)"),
-        (torch.zeros(1, 2, 5), torch.ones(1, 2, dtype=torch.bool), "has 5 tag scores per token but the CRF has 3 tags"),
+        (torch.zeros(1, 2, 5), torch.ones(1, 2, dtype=torch.bool), "has 5 tag scores per token but the CRF has 3 tags"),  # noqa: E501
         (torch.zeros(1, 2, 3), torch.ones(1, 3, dtype=torch.bool), r"mask has shape \(1, 3\)"),
         (torch.zeros(1, 2, 3), torch.ones(1, 2), "mask must be a bool tensor"),
-        (torch.zeros(2, 2, 3), torch.tensor([[True, True], [False, False]]), r"rows \[1\] have mask\[:, 0\] == False"),
+        (torch.zeros(2, 2, 3), torch.tensor([[True, True], [False, False]]), r"rows \[1\] have mask\[:, 0\] == False"),  # noqa: E501
         (torch.zeros(1, 3, 3), torch.tensor([[True, False, True]]), r"left-aligned .* rows \[0\]"),
         (torch.zeros(1, 0, 3), torch.ones(1, 0, dtype=torch.bool), "at least one token"),
     ],
@@ -216,3 +216,23 @@ def test_bad_inputs_are_reported(emissions, mask, message):
         functional.log_partition(emissions, mask, *params)
     with pytest.raises(ValueError, match=message):
         functional.viterbi(emissions, mask, *params)
+
+
+def test_torch_recursions_equal_numpy_recursions(gen, monkeypatch):
+    # the same loops run on tensors with torch off the CPU and during export; force that path
+    num_tags, lengths = 4, [6, 1, 3, 6]
+    params = [p.requires_grad_() for p in random_crf(gen, num_tags)]
+    emissions, mask = make_batch(gen, lengths, num_tags)
+    emissions.requires_grad_()
+
+    def run():
+        log_z = functional.log_partition(emissions, mask, *params)
+        grads = torch.autograd.grad(log_z.sum(), [emissions, *params])
+        paths, best = functional.viterbi(emissions, mask, *params)
+        probs = functional.marginals(emissions, mask, *params)
+        return [log_z, *grads, paths, best, probs]
+
+    fast = run()
+    monkeypatch.setattr(functional, "_array_module", lambda *tensors: (torch, list(tensors)))
+    for mine, theirs in zip(fast, run()):
+        torch.testing.assert_close(mine, theirs)
