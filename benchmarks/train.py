@@ -1,0 +1,79 @@
+"""Train one benchmark config, score the best dev epoch on test, append a line to the results.
+
+Usage (from anywhere; data paths in configs are relative to the repository root):
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/train.py \
+        benchmarks/configs/resume_bilstm_crf.yaml [--set train.epochs=5 ...] [--output DIR]
+
+Appends to benchmarks/results/ner.jsonl one JSON line: config, overrides, test P/R/F1 at the
+best dev epoch, best epoch, epochs run, wall time, train and decode sentences/s, commit, date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+
+from nerkit import api
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "ner.jsonl"
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config_path = args.config.resolve()
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    output = (args.output or ROOT / "benchmarks" / "runs" / f"{config_path.stem}-{stamp}").resolve()
+    os.chdir(ROOT)
+    started = time.perf_counter()
+    result = api.train(config_path, output, overrides=args.overrides, resume=args.resume)
+    wall = time.perf_counter() - started
+    test = result.test or {}
+    record = {
+        "config": str(config_path.relative_to(ROOT)) if config_path.is_relative_to(ROOT)
+        else str(config_path),
+        "overrides": args.overrides,
+        "test_precision": test.get("precision"),
+        "test_recall": test.get("recall"),
+        "test_f1": test.get("f1"),
+        "best_dev_f1": result.best_score,
+        "best_epoch": result.best_epoch,
+        "epochs_run": result.epochs_run,
+        "wall_seconds": round(wall, 1),
+        "train_sents_per_s": round(result.sentences_per_second, 1),
+        "decode_sents_per_s": test.get("decode_sents_per_s"),
+        "commit": _commit(),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "output": str(output),
+    }  # fmt: skip
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with open(RESULTS, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+    print(json.dumps(record, indent=2))
+
+
+if __name__ == "__main__":
+    main()
