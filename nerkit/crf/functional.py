@@ -294,18 +294,21 @@ def viterbi(
     scores = torch.empty_like(em)  # (T, B, C): best score of a path ending in each tag
     torch.add(start.detach(), em[0], out=scores[0])
     transitions = transitions.detach()
-    candidates = em.new_empty(size, num_tags, num_tags)
+    # candidates are laid out (C_prev, B, C_next): a max over the outermost axis is an
+    # elementwise maximum of contiguous rows, 2-3x faster than reducing a middle axis
+    candidates = em.new_empty(num_tags, size, num_tags)
     best = em.new_empty(size, num_tags)
     xp, (sc, e, tr, cand, top) = _array_module(scores, em, transitions, candidates, best)
     # np.amax goes through a Python wrapper that costs more than the reduction itself
     reduce_max = np.maximum.reduce if xp is np else torch.amax
+    pairs = tr[:, None, :]  # (C_prev, 1, C_next)
     for t in range(1, length):
         n = batch.active[t]
         if n == 0:
             break
-        # (n, C_prev, 1) + (C_prev, C_next) -> best over C_prev, plus the emission
-        xp.add(sc[t - 1, :n, :, None], tr, out=cand[:n])
-        reduce_max(cand[:n], 1, out=top[:n])
+        # (C_prev, n, 1) + (C_prev, 1, C_next) -> best over C_prev, plus the emission
+        xp.add(sc[t - 1, :n].T[:, :, None], pairs, out=cand[:, :n])
+        reduce_max(cand[:, :n], 0, out=top[:n])
         xp.add(top[:n], e[t, :n], out=sc[t, :n])
     rows = torch.arange(size, device=em.device)
     best_score, last_tag = (scores[batch.lengths - 1, rows] + end.detach()).max(dim=1)  # (B,)
