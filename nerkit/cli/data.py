@@ -58,6 +58,9 @@ def convert(
     in_scheme: Annotated[
         str | None, typer.Option(help="Tag scheme of CoNLL input (detected when left out).")
     ] = None,
+    tokenize: Annotated[
+        str, typer.Option(help="Tokens of CoNLL output when the input has none: word or char.")
+    ] = "word",
     overlaps: Annotated[
         str | None,
         typer.Option(
@@ -66,6 +69,8 @@ def convert(
     ] = None,
 ) -> None:
     """Convert a data file from one format to another, keeping character offsets exact."""
+    if tokenize not in ("word", "char"):
+        raise NerkitError(f"--tokenize must be word or char, got {tokenize!r}")
     if overlaps not in (None, "longest", "first", "error"):
         raise NerkitError(f"--overlaps must be longest, first or error, got {overlaps!r}")
     source_format = from_format or detect_format(source)
@@ -78,8 +83,14 @@ def convert(
 
     examples = _resolved(read(source, source_format, **_read_options(source_format, in_scheme)),
                          overlaps)  # fmt: skip
-    options = {"scheme": scheme} if to_format == "conll" else {}
-    documents = write(counting(examples), target, to_format, **options)
+    options = {"scheme": scheme, "tokenize_mode": tokenize} if to_format == "conll" else {}
+    existed = target.exists()
+    try:
+        documents = write(counting(examples), target, to_format, **options)
+    except NerkitError:
+        if not existed and target.is_file():
+            target.unlink()  # do not leave half a file behind
+        raise
     typer.echo(
         f"wrote {documents} documents with {counted['spans']} spans "
         f"({source_format} -> {to_format}) to {target}"

@@ -15,6 +15,7 @@ end-exclusive. Whitespace is never part of a token. Nothing here knows about tag
 from __future__ import annotations
 
 import unicodedata
+from bisect import bisect_right
 from typing import Literal
 
 from nerkit.types import Token
@@ -52,19 +53,27 @@ _CJK_RANGES: tuple[tuple[int, int], ...] = (
 _FULLWIDTH_ALNUM = ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
 
 
-def _in_ranges(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
-    return any(low <= code <= high for low, high in ranges)
+_CJK_STARTS = [low for low, _ in _CJK_RANGES]
+_WIDE_RANGES = tuple(sorted(_CJK_RANGES + _FULLWIDTH_ALNUM))
+_WIDE_STARTS = [low for low, _ in _WIDE_RANGES]
+
+
+def _in_ranges(code: int, starts: list[int], ranges: tuple[tuple[int, int], ...]) -> bool:
+    # binary search over sorted, disjoint ranges: this runs once per character of a corpus
+    index = bisect_right(starts, code) - 1
+    return index >= 0 and code <= ranges[index][1]
 
 
 def is_cjk(char: str) -> bool:
     """Return True for a character that ``word`` mode makes a token on its own."""
     code = ord(char)
-    return code >= 0x1100 and _in_ranges(code, _CJK_RANGES)
+    return code >= 0x1100 and _in_ranges(code, _CJK_STARTS, _CJK_RANGES)
 
 
 def is_wide(char: str) -> bool:
     """Return True for a CJK or full-width character (no space is needed next to another one)."""
-    return is_cjk(char) or _in_ranges(ord(char), _FULLWIDTH_ALNUM)
+    code = ord(char)
+    return code >= 0x1100 and _in_ranges(code, _WIDE_STARTS, _WIDE_RANGES)
 
 
 def _is_word_char(char: str) -> bool:

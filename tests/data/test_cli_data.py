@@ -69,3 +69,14 @@ def test_user_error_is_one_line_with_exit_code_2(tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().startswith("error: ") and "bad.conll:2:" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_convert_to_conll_per_character_and_no_half_file_on_error(tmp_path):
+    source, target = tmp_path / "in.jsonl", tmp_path / "out.conll"
+    source.write_text('{"text": "LCPL队", "spans": [[1, 4, "ORG"]]}', encoding="utf-8")
+    args = ["convert", str(source), str(target), "--to", "conll"]
+    failed = runner.invoke(app, args)
+    assert "--tokenize char" in str(failed.exception) and not target.exists()
+    result = runner.invoke(app, [*args, "--tokenize", "char"])
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8").split("\n")[:2] == ["L O", "C B-ORG"]

@@ -40,6 +40,10 @@ _PREFIXES = {
     Scheme.BMES: "BMESI",
 }
 
+_HINTS = {
+    True: "resolve overlaps first: nerkit.data.spans.resolve_overlaps, or --overlaps longest",
+    False: "tokenize per character: tokenize_mode='char', or --tokenize char",
+}
 _Row = tuple[int, list[str]]  # (line number, columns)
 
 
@@ -113,10 +117,13 @@ def _detect(path: Path, tag_column: int, errors: str) -> Scheme:
     """Return the scheme of the whole file (one streaming pass; sentences joined by O)."""
 
     def stream() -> Iterator[str]:
+        checked: set[str] = set()
         for rows, _, _ in _sentences(path, errors):
             for number, columns in rows:
                 tag = _tag(path, number, columns, tag_column)
-                _check_tag(path, number, tag, None)
+                if tag not in checked:
+                    _check_tag(path, number, tag, None)
+                    checked.add(tag)
                 yield tag
             yield "O"
 
@@ -134,7 +141,8 @@ def _example(rows: list[_Row], path: Path, scheme: Scheme, tag_column: int) -> E
     tags = []
     for number, columns in rows:
         tag = _tag(path, number, columns, tag_column)
-        _check_tag(path, number, tag, scheme)
+        if tag != "O":
+            _check_tag(path, number, tag, scheme)
         tags.append(tag)
     text, tokens = join_tokens([columns[0] for _, columns in rows])
     spans = tuple(token_tags_to_spans(tokens, tags, scheme))
@@ -188,7 +196,7 @@ def _sentence_lines(
         raise NerkitError(
             f"{name}: span [{span.start}, {span.end}) {span.label} "
             f"{example.mention(span)!r} {why}; CoNLL needs one tag per token "
-            "(resolve overlaps with nerkit.data.spans.resolve_overlaps, or tokenize finer)"
+            f"({_HINTS[aligned]})"
         )
     middle = example.meta.get("columns") if example.tokens is not None else None
     if not middle or len(middle) != len(tokens):
