@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from nerkit.crf import CRF
+from nerkit.schemes import Scheme, tag_inventory, transition_mask, violations
 
 
 def lengths_mask(lengths, total=None):
@@ -107,3 +108,29 @@ def test_agrees_with_pytorch_crf(gen, batch, length, num_tags):
     expected = -theirs(emissions, tags, mask, reduction="none")
     torch.testing.assert_close(ours.nll(emissions, tags, mask), expected, rtol=1e-4, atol=1e-4)
     assert ours.decode(emissions, mask) == theirs.decode(emissions, mask)
+
+
+@pytest.mark.parametrize("scheme", list(Scheme))
+def test_scheme_constrained_decoding_never_produces_a_violation(gen, scheme):
+    tags = tag_inventory(["LOC", "PER"], scheme)
+    crf = CRF(len(tags), allowed=transition_mask(tags, scheme))
+    emissions = 4 * torch.randn(16, 12, len(tags), generator=gen)  # arbitrary, unconstrained scores
+    mask = lengths_mask(torch.randint(1, 13, (16,), generator=gen).tolist(), total=12)
+    for path in crf.decode(emissions, mask):
+        assert violations([tags[i] for i in path], scheme) == []
+    for candidates in crf.decode_nbest(emissions[:4], mask[:4], k=100):
+        for path, _ in candidates:
+            assert violations([tags[i] for i in path], scheme) == []
+
+
+def test_decode_nbest_handles_k_of_100_on_long_sequences(gen):
+    crf = CRF(7)
+    emissions = torch.randn(3, 60, 7, generator=gen)
+    mask = lengths_mask([60, 45, 2])
+    nbest = crf.decode_nbest(emissions, mask, k=100)
+    assert [len(c) for c in nbest] == [100, 100, 49]
+    for candidates in nbest:
+        paths = [tuple(p) for p, _ in candidates]
+        assert len(set(paths)) == len(paths)
+        scores = [s for _, s in candidates]
+        assert scores == sorted(scores, reverse=True)
