@@ -20,7 +20,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +107,17 @@ def make_scheduler(
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+@contextmanager
+def num_threads(count: int) -> Iterator[None]:
+    """Run the body with `torch.set_num_threads(count)`, restoring the previous count after."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _save_checkpoint(path: Path, objects: dict[str, Any]) -> None:
@@ -194,27 +206,22 @@ def fit(
             f"nothing to resume: {checkpoint_path} does not exist (the run finished or never "
             "saved an epoch; train again without --resume)"
         )
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(config.num_threads)
     steps = config.epochs * math.ceil(len(instances) / config.batch_size)
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
-            optimizer = make_optimizer(model, config)
-            run = _Run(
-                model,
-                optimizer,
-                make_scheduler(optimizer, config, steps),
-                torch.Generator().manual_seed(config.seed),
-                _State(),
-            )
-            if resume:
-                run.restore(checkpoint_path)
-                logger.info("resuming after epoch %d", run.state.epoch)
-            result = _epochs(run, instances, config, output_dir, evaluate, save_best, progress,
-                             on_epoch_end)  # fmt: skip
-    finally:
-        torch.set_num_threads(previous_threads)
+    with num_threads(config.num_threads), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        optimizer = make_optimizer(model, config)
+        run = _Run(
+            model,
+            optimizer,
+            make_scheduler(optimizer, config, steps),
+            torch.Generator().manual_seed(config.seed),
+            _State(),
+        )
+        if resume:
+            run.restore(checkpoint_path)
+            logger.info("resuming after epoch %d", run.state.epoch)
+        result = _epochs(run, instances, config, output_dir, evaluate, save_best, progress,
+                         on_epoch_end)  # fmt: skip
     checkpoint_path.unlink(missing_ok=True)
     return result
 

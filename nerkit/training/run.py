@@ -21,7 +21,7 @@ from nerkit.models.config import Config
 from nerkit.models.features import Vocabs, build_vocabs, featurize
 from nerkit.models.tagger import Tagger
 from nerkit.training.data import load_splits, tag_list, tagged_sequences
-from nerkit.training.loop import TrainResult, fit
+from nerkit.training.loop import TrainResult, fit, num_threads
 from nerkit.training.pretrained import copy_vectors, read_vectors
 from nerkit.training.scoring import score_examples, summary
 from nerkit.vocab import LabelSet
@@ -90,7 +90,8 @@ def train(
         resume=resume, progress=progress, on_epoch_end=on_epoch_end,
     )  # fmt: skip
     if splits.test:
-        result.test = _score_test(output_dir, config, splits.test)
+        with num_threads(config.train.num_threads):
+            result.test = _score_test(output_dir, config, splits.test)
     return result
 
 
