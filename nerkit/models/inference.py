@@ -10,6 +10,7 @@ the softmax head). The minimum makes an entity only as confident as its weakest 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,8 +49,13 @@ def tag_sequences(
     *,
     batch_size: int = 64,
     max_length: int = 256,
+    confidence: bool = True,
 ) -> list[list[ScoredSpan]]:
-    """Return the scored token spans of every token sequence (empty sequences give [])."""
+    """Return the scored token spans of every token sequence (empty sequences give []).
+
+    `confidence=False` skips computing the posteriors (faster, for scoring runs) and sets
+    every score to NaN.
+    """
     items = _windows_of([len(tokens) for tokens in sequences], max_length)
     order = sorted(range(len(items)), key=lambda k: items[k][2] - items[k][1])
     found: list[list[ScoredSpan]] = [[] for _ in items]
@@ -63,15 +69,20 @@ def tag_sequences(
                 featurize(sequences[items[k][0]][items[k][1] : items[k][2]], vocabs, model.config)
                 for k in chunk
             ]
-            paths, probabilities = model.decode_with_probabilities(collate(instances))
+            batch = collate(instances)
+            if confidence:
+                paths, probabilities = model.decode_with_probabilities(batch)
+            else:
+                paths, probabilities = model.decode(batch), None
             for b, (k, path) in enumerate(zip(chunk, paths, strict=True)):
                 offset = items[k][1]
                 for span in tags_to_spans([model.tags[i] for i in path], scheme):
-                    confidence = min(
-                        float(probabilities[b, t, path[t]]) for t in range(span.start, span.end)
-                    )
+                    score = math.nan
+                    if probabilities is not None:
+                        steps = range(span.start, span.end)
+                        score = min(float(probabilities[b, t, path[t]]) for t in steps)
                     shifted = Span(span.start + offset, span.end + offset, span.label)
-                    found[k].append(ScoredSpan(shifted, confidence))
+                    found[k].append(ScoredSpan(shifted, score))
     finally:
         model.train(was_training)
     return _merge(items, found, len(sequences))
@@ -92,7 +103,8 @@ def _merge(
         scores: dict[Span, float] = {}
         for k in keys:
             for scored in found[k]:
-                scores[scored.span] = max(scores.get(scored.span, 0.0), scored.score)
+                if scored.span not in scores or scored.score > scores[scored.span]:
+                    scores[scored.span] = scored.score
         bounds = [(items[k][1], items[k][2]) for k in keys]
         merged = merge_window_spans(bounds, [[s.span for s in found[k]] for k in keys])
         results.append([ScoredSpan(span, scores[span]) for span in merged])

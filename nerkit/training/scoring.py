@@ -29,6 +29,7 @@ def predict_examples(
         [[token.text for token in sentence] for sentence in tokens],
         batch_size=batch_size,
         max_length=config.data.max_length,
+        confidence=False,
     )
     return [
         [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -13,9 +14,9 @@ from typer.testing import CliRunner
 from nerkit.cli import app
 from nerkit.errors import NerkitError
 
-sys_path_tests = __import__("pathlib").Path(__file__).resolve().parents[1]
-if str(sys_path_tests) not in sys.path:  # tests/cli has no __init__.py
-    sys.path.insert(0, str(sys_path_tests))
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS) not in sys.path:  # tests/cli has no __init__.py; models.tiny lives in tests/
+    sys.path.insert(0, str(TESTS))
 
 from models.tiny import EXAMPLES, tiny_config, write_corpus  # noqa: E402
 
