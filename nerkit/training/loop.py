@@ -236,6 +236,7 @@ def _epochs(
     progress: bool,
     on_epoch_end: Callable[[int], None] | None,
 ) -> TrainResult:
+    """Run the remaining epochs: train, evaluate, keep the best, log, checkpoint."""
     show = progress and sys.stderr.isatty()
     state, speeds = run.state, []
     while state.epoch < config.epochs:
@@ -244,8 +245,7 @@ def _epochs(
             break
         started = time.perf_counter()
         loss, seen = _train_epoch(run, instances, config, show)
-        train_seconds = time.perf_counter() - started
-        speeds.append(seen / max(train_seconds, 1e-9))
+        speeds.append(seen / max(time.perf_counter() - started, 1e-9))
         scores = evaluate() if evaluate is not None else {}
         state.epoch += 1
         score = float(scores.get("f1", state.epoch))  # no dev set: the latest epoch is best
@@ -262,11 +262,7 @@ def _epochs(
             "train_sents_per_s": round(speeds[-1], 1),
             "lr": run.scheduler.get_last_lr()[0],
         }
-        state.history.append(line)
-        with open(output_dir / LOG, "a", encoding="utf-8") as log:
-            log.write(json.dumps(line) + "\n")
-        logger.info("epoch %s", line)
-        _save_checkpoint(output_dir / CHECKPOINT, run.checkpoint())
+        _record(run, output_dir, line)
         if on_epoch_end is not None:
             on_epoch_end(state.epoch)
     return TrainResult(
@@ -277,3 +273,12 @@ def _epochs(
         history=list(state.history),
         sentences_per_second=sum(speeds) / len(speeds) if speeds else 0.0,
     )
+
+
+def _record(run: _Run, output_dir: Path, line: dict[str, Any]) -> None:
+    """Append an epoch's line to the history and the JSON-lines log, then checkpoint."""
+    run.state.history.append(line)
+    with open(output_dir / LOG, "a", encoding="utf-8") as log:
+        log.write(json.dumps(line) + "\n")
+    logger.info("epoch %s", line)
+    _save_checkpoint(output_dir / CHECKPOINT, run.checkpoint())
