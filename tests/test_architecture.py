@@ -22,7 +22,7 @@ LAYERS = {
     "artifacts": 4,
     "training": 5, "predict": 5,
     "api": 6, "demo": 6, "extract": 6, "export": 6,
-    "cli": 7, "server": 7, "annotate": 7, "__main__": 8,
+    "server": 7, "annotate": 7, "cli": 8, "__main__": 9,
 }  # fmt: skip
 WEB_STACK = {"typer", "fastapi", "uvicorn", "starlette"}
 

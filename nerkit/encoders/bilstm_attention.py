@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from nerkit.encoders.attention import RelativeSelfAttention
 from nerkit.encoders.config import BiLSTMAttentionConfig
-from nerkit.encoders.recurrent import run_packed
+from nerkit.encoders.recurrent import BiRNN
 
 
 class BiLSTMAttentionEncoder(nn.Module):
@@ -21,15 +21,8 @@ class BiLSTMAttentionEncoder(nn.Module):
 
     def __init__(self, config: BiLSTMAttentionConfig, input_dim: int) -> None:
         super().__init__()
-        self.rnn = nn.LSTM(
-            input_dim,
-            config.hidden_size,
-            num_layers=config.num_layers,
-            bidirectional=True,
-            batch_first=True,
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
-        )
-        self.output_dim = 2 * config.hidden_size
+        self.rnn = BiRNN("lstm", input_dim, config.hidden_size, config.num_layers, config.dropout)
+        self.output_dim = self.rnn.output_dim
         self.attention = RelativeSelfAttention(
             self.output_dim, config.num_heads, max_relative_position=64, dropout=config.dropout
         )
@@ -38,6 +31,6 @@ class BiLSTMAttentionEncoder(nn.Module):
 
     def forward(self, inputs: Tensor, mask: Tensor) -> Tensor:
         """Return the contextual states (B, T, H); padded rows are zero."""
-        states = self.dropout(run_packed(self.rnn, inputs, mask))
+        states = self.dropout(self.rnn(inputs, mask))
         states = self.norm(states + self.dropout(self.attention(states, mask)))
         return states * mask.unsqueeze(2).to(states.dtype)

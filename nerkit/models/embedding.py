@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from nerkit.encoders.recurrent import run_packed
+from nerkit.encoders.recurrent import BiRNN
 from nerkit.models.config import ModelConfig
 from nerkit.models.features import Batch
 
@@ -36,7 +36,7 @@ class CharLSTM(nn.Module):
     def __init__(self, num_chars: int, char_dim: int, hidden: int) -> None:
         super().__init__()
         self.embedding = nn.Embedding(num_chars, char_dim, padding_idx=0)
-        self.rnn = nn.LSTM(char_dim, hidden, bidirectional=True, batch_first=True)
+        self.rnn = BiRNN("lstm", char_dim, hidden)
         self.output_dim = 2 * hidden
 
     def forward(self, chars: Tensor) -> Tensor:
@@ -44,8 +44,8 @@ class CharLSTM(nn.Module):
         batch, length, width = chars.shape
         flat = chars.view(-1, width)
         mask = flat != 0
-        mask[:, 0] = True  # padded words become one PAD char: packing needs length >= 1
-        states = run_packed(self.rnn, self.embedding(flat), mask)  # (B*T, W, 2h)
+        mask[:, 0] = True  # a padded word is one PAD char, so every word has a last char
+        states = self.rnn(self.embedding(flat), mask)  # (B*T, W, 2h)
         last = mask.sum(dim=1) - 1
         half = states.size(2) // 2
         forward = states[torch.arange(flat.size(0)), last, :half]
