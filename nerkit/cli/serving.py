@@ -1,5 +1,67 @@
-"""CLI commands: serve, extract, export (filled in by its owner)."""
+"""CLI commands for using a trained model at scale: `serve`, `extract`, `export`.
+
+Each command parses its arguments, calls the library (`nerkit.server`, `nerkit.extract`,
+`nerkit.export`) and prints. Heavy modules are imported inside the commands so
+`nerkit --help` stays fast.
+"""
 
 from __future__ import annotations
 
-from nerkit.cli._app import app  # noqa: F401
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nerkit.cli._app import app
+from nerkit.errors import NerkitError
+
+ModelDir = Annotated[Path, typer.Argument(help="A model directory written by 'nerkit train'.")]
+
+
+def _check_model_dir(model_dir: Path) -> None:
+    if not model_dir.is_dir():
+        raise NerkitError(
+            f"model directory {str(model_dir)!r} does not exist (pass a directory written by "
+            "'nerkit train')"
+        )
+
+
+@app.command()
+def serve(
+    model_dir: ModelDir,
+    host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes the server.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+    max_batch: Annotated[int, typer.Option(min=1, help="Most texts per gathered batch.")] = 64,
+    max_wait_ms: Annotated[
+        float, typer.Option(min=0, max=10_000, help="Longest wait for a batch to fill, in ms.")
+    ] = 5.0,
+    batching: Annotated[
+        bool, typer.Option(help="Gather concurrent requests into shared model calls.")
+    ] = True,
+    max_texts: Annotated[int, typer.Option(min=1, help="Most texts per request.")] = 256,
+    max_text_chars: Annotated[int, typer.Option(min=1, help="Most characters per text.")] = 10_000,
+    max_body_bytes: Annotated[
+        int, typer.Option(min=1, help="Largest request body in bytes.")
+    ] = 2_000_000,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve MODEL_DIR over HTTP: POST /extract, GET /health, GET /model, docs at /docs."""
+    import uvicorn
+
+    from nerkit import api
+    from nerkit.server import ServerSettings, create_app
+
+    _check_model_dir(model_dir)
+    settings = ServerSettings(
+        batching=batching,
+        max_batch=max_batch,
+        max_wait_ms=max_wait_ms,
+        max_texts=max_texts,
+        max_text_chars=max_text_chars,
+        max_body_bytes=max_body_bytes,
+    )
+    application = create_app(api.load(model_dir), settings)
+    typer.echo(f"serving {model_dir} on http://{host}:{port} (docs at /docs)", err=True)
+    uvicorn.run(application, host=host, port=port, log_level=log_level)

@@ -1,0 +1,146 @@
+"""The FastAPI app over an already-loaded `Predictor`: routes, limits, micro-batching.
+
+Routes:
+    POST /extract  {"texts": [...], "nbest": 0} -> {"entities": [[entity, ...], ...]}
+    GET  /health   {"status": "ok", "model": name}
+    GET  /model    labels, tags, model description and the server's limits
+    GET  /docs     OpenAPI documentation (FastAPI default)
+
+`create_app` keeps no module-level state: the thread that runs the model, the batcher
+and the settings live in the closure of one app and are started and stopped by its
+lifespan. All model calls run in ONE executor thread, so the event loop stays free and
+the model is never used by two threads at once. No request field is ever used as a path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from nerkit.errors import NerkitError
+from nerkit.predict import Predictor
+from nerkit.server.batching import MicroBatcher
+from nerkit.server.limits import BodySizeLimit
+from nerkit.server.nbest import Candidate, nbest_analyses
+from nerkit.server.schemas import (
+    Analysis,
+    EntityOut,
+    ExtractRequest,
+    ExtractResponse,
+    HealthResponse,
+    ModelResponse,
+)
+from nerkit.server.settings import ServerSettings
+from nerkit.types import Entity
+
+__all__ = ["create_app"]
+
+
+def _check_limits(request: ExtractRequest, settings: ServerSettings) -> None:
+    """Raise a 413 HTTPException when a request has too many or too long texts."""
+    if len(request.texts) > settings.max_texts:
+        raise HTTPException(
+            status_code=413,
+            detail=f"too many texts: at most {settings.max_texts} per request, "
+            f"got {len(request.texts)} (split them over several requests)",
+        )
+    for index, text in enumerate(request.texts):
+        if len(text) > settings.max_text_chars:
+            raise HTTPException(
+                status_code=413,
+                detail=f"texts[{index}] is too long: at most {settings.max_text_chars} characters, "
+                f"got {len(text)} (split long documents, or use 'nerkit extract')",
+            )
+
+
+def _entities_out(entities: list[Entity]) -> list[EntityOut]:
+    return [EntityOut(**entity.to_dict()) for entity in entities]
+
+
+def _analysis(candidate: Candidate) -> Analysis:
+    return Analysis(probability=candidate.probability, entities=_entities_out(candidate.entities))
+
+
+def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> FastAPI:
+    """Build the app around an already-loaded predictor; no module-level state."""
+    settings = settings or ServerSettings()
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nerkit-model")
+
+    def predict(texts: list[str]) -> list[list[Entity]]:
+        return predictor.predict(texts, batch_size=settings.predict_batch_size)
+
+    batcher: MicroBatcher[list[Entity]] = MicroBatcher(
+        predict, executor, max_batch=settings.max_batch, max_wait=settings.max_wait_ms / 1000
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.batching:
+            batcher.start()
+        try:
+            yield
+        finally:
+            await batcher.stop()
+
+    app = FastAPI(
+        title="nerkit",
+        summary="Named entity recognition over HTTP: texts in, entities with offsets out.",
+        lifespan=lifespan,
+    )
+    app.state.settings, app.state.batcher = settings, batcher
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+
+    @app.exception_handler(NerkitError)
+    async def user_error(request: Request, error: NerkitError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(error)})
+
+    async def run_model(texts: list[str]) -> list[list[Entity]]:
+        if settings.batching:
+            return await batcher.submit(texts)
+        return await asyncio.get_running_loop().run_in_executor(executor, predict, texts)
+
+    @app.post("/extract", response_model_exclude_none=True)
+    async def extract(request: ExtractRequest) -> ExtractResponse:
+        """Tag every text; with nbest > 0 also return its n best analyses."""
+        _check_limits(request, settings)
+        found = await run_model(request.texts)
+        response = ExtractResponse(entities=[_entities_out(entities) for entities in found])
+        if request.nbest:
+            loop = asyncio.get_running_loop()
+            candidates = await loop.run_in_executor(
+                executor, nbest_analyses, predictor, request.texts, request.nbest
+            )
+            response.nbest = [
+                [
+                    Analysis(probability=c.probability, entities=_entities_out(c.entities))
+                    for c in cs
+                ]
+                for cs in candidates
+            ]
+        return response
+
+    @app.get("/health")
+    async def health() -> HealthResponse:
+        """Say the server is up and which model it serves."""
+        return HealthResponse(status="ok", model=predictor.name)
+
+    @app.get("/model")
+    async def model() -> ModelResponse:
+        """Describe the model: labels, tags, encoder, scores; and the request limits."""
+        limits: dict[str, Any] = asdict(settings)
+        return ModelResponse(
+            name=predictor.name,
+            labels=predictor.labels,
+            tags=predictor.tags,
+            info=predictor.info(),
+            limits=limits,
+        )
+
+    return app

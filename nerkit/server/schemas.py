@@ -1,0 +1,55 @@
+"""Request and response bodies of the HTTP API (pydantic models, shown in the OpenAPI docs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ExtractRequest(BaseModel):
+    """Texts to tag; `nbest` > 0 also asks for the n best analyses of each text (CRF models)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[str] = Field(..., description="The texts to tag, one document each.")
+    nbest: int = Field(0, ge=0, le=20, description="How many alternative analyses to return.")
+
+
+class EntityOut(BaseModel):
+    """An entity: end-exclusive character offsets into the text, label, covered text, score."""
+
+    start: int
+    end: int
+    label: str
+    text: str
+    score: float
+
+
+class Analysis(BaseModel):
+    """One of the n best tag paths of a text: its probability and its entities."""
+
+    probability: float
+    entities: list[EntityOut]
+
+
+class ExtractResponse(BaseModel):
+    """`entities[i]` are the entities of `texts[i]`; `nbest[i]` its n best analyses, if asked."""
+
+    entities: list[list[EntityOut]]
+    nbest: list[list[Analysis]] | None = None
+
+
+class HealthResponse(BaseModel):
+    status: str
+    model: str
+
+
+class ModelResponse(BaseModel):
+    """What the model predicts and how it was built (no file system paths)."""
+
+    name: str
+    labels: list[str]
+    tags: list[str]
+    info: dict[str, Any]
+    limits: dict[str, Any]

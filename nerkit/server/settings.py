@@ -1,0 +1,47 @@
+"""The settings of one server: micro-batching and request limits, validated and frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nerkit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How a server batches work and which requests it refuses.
+
+    Attributes:
+        batching: Gather texts of concurrent requests into one `predict` call.
+        max_batch: Most texts in one gathered call (a larger request runs alone).
+        max_wait_ms: Longest time the first request of a batch waits for company.
+        max_texts: Most texts in one request.
+        max_text_chars: Most characters in one text.
+        max_body_bytes: Largest request body, checked on Content-Length and while streaming.
+        predict_batch_size: Batch size the predictor uses inside one call.
+    """
+
+    batching: bool = True
+    max_batch: int = 64
+    max_wait_ms: float = 5.0
+    max_texts: int = 256
+    max_text_chars: int = 10_000
+    max_body_bytes: int = 2_000_000
+    predict_batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        for name in ("max_batch", "max_texts", "max_text_chars", "max_body_bytes"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(
+                    f"server setting {name} must be a positive integer, got {value!r}"
+                )
+        if self.predict_batch_size < 1:
+            raise ConfigError(
+                "server setting predict_batch_size must be positive, "
+                f"got {self.predict_batch_size!r}"
+            )
+        if not 0 <= self.max_wait_ms <= 10_000:
+            raise ConfigError(
+                f"server setting max_wait_ms must be between 0 and 10000, got {self.max_wait_ms!r}"
+            )

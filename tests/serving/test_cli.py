@@ -1,0 +1,35 @@
+"""`nerkit serve / extract / export` through typer's CliRunner."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from nerkit.cli import serving  # noqa: F401  (registers the commands until cli/__init__ does)
+from nerkit.cli._app import app
+
+runner = CliRunner()
+
+
+def test_serve_binds_localhost_by_default(model_dir, monkeypatch):
+    import uvicorn
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
+    result = runner.invoke(app, ["serve", str(model_dir), "--port", "8123", "--max-batch", "8"])
+    assert result.exit_code == 0, result.output
+    ((application, options),) = calls
+    assert options["host"] == "127.0.0.1" and options["port"] == 8123
+    assert application.state.settings.max_batch == 8
+
+
+def test_serve_missing_model_dir_is_a_user_error(tmp_path):
+    result = runner.invoke(app, ["serve", str(tmp_path / "nope")])
+    assert result.exit_code != 0
+    assert "does not exist" in str(result.exception)
+
+
+@pytest.mark.parametrize("option", ["--max-batch", "--max-texts"])
+def test_serve_rejects_non_positive_limits(model_dir, option):
+    result = runner.invoke(app, ["serve", str(model_dir), option, "0"])
+    assert result.exit_code == 2
