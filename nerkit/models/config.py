@@ -69,6 +69,7 @@ class FeaturesConfig(_Config):
     char_hidden: PositiveInt = 50
     lowercase: bool = False
     min_count: PositiveInt = 1
+    bigram_min_count: PositiveInt | None = None  # rarer bigrams share UNK; None: min_count
     pretrained: Path | None = None  # word2vec/GloVe text file for the token embeddings
     freeze_pretrained: bool = False
     dropout: float = Field(0.5, ge=0.0, lt=1.0)

@@ -121,7 +121,8 @@ def build_vocabs(
         tokens.add(token)
     vocabs = Vocabs(tokens=tokens)
     if features.bigram_dim and config.tokenization == "char":
-        vocabs.bigrams = Vocabulary.from_counts(bigram_counts, features.min_count)
+        threshold = features.bigram_min_count or features.min_count
+        vocabs.bigrams = Vocabulary.from_counts(bigram_counts, threshold)
     if features.char_encoder != "none":
         vocabs.chars = Vocabulary.from_counts(char_counts)
     return vocabs
