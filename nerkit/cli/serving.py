@@ -65,3 +65,53 @@ def serve(
     application = create_app(api.load(model_dir), settings)
     typer.echo(f"serving {model_dir} on http://{host}:{port} (docs at /docs)", err=True)
     uvicorn.run(application, host=host, port=port, log_level=log_level)
+
+
+@app.command()
+def extract(
+    model_dir: ModelDir,
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Input files (.gz read as gzip).", show_default=False)
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output JSON lines (.gz written as gzip).")
+    ],
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (1 = this one).")] = 1,
+    input_format: Annotated[
+        str, typer.Option("--input-format", help="'text' (one document per line) or 'jsonl'.")
+    ] = "text",
+    text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
+    id_field: Annotated[str, typer.Option(help="JSONL field copied to the output as id.")] = "id",
+    keep_text: Annotated[bool, typer.Option(help="Copy each text into the output.")] = False,
+    shard_lines: Annotated[
+        int, typer.Option(min=1, help="Documents per shard (unit of resumption).")
+    ] = 10_000,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sentences per model batch.")] = 64,
+    split_chars: Annotated[
+        int, typer.Option(min=0, help="Split documents longer than this into sentences (0: never).")
+    ] = 200,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+) -> None:
+    """Tag every document of INPUTS with MODEL_DIR into OUTPUT; a rerun resumes."""
+    from nerkit.extract import ExtractOptions
+    from nerkit.extract import extract as run_extract
+
+    _check_model_dir(model_dir)
+    options = ExtractOptions(
+        input_format=input_format,  # type: ignore[arg-type]  (validated by ExtractOptions)
+        text_field=text_field,
+        id_field=id_field,
+        workers=workers,
+        shard_lines=shard_lines,
+        batch_size=batch_size,
+        split_chars=split_chars,
+        keep_text=keep_text,
+    )
+    summary = run_extract(model_dir, list(inputs), output, options, progress=progress)
+    rate = summary.documents / summary.seconds if summary.seconds else 0.0
+    resumed = f", {summary.skipped_shards} shards reused" if summary.skipped_shards else ""
+    typer.echo(
+        f"{summary.documents} documents -> {output} in {summary.seconds:.1f} s "
+        f"({rate:.0f} docs/s{resumed})",
+        err=True,
+    )

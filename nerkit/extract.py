@@ -1,0 +1,358 @@
+"""Bulk extraction: tag large corpora with a saved model, streaming, multi-process, resumable.
+
+Input: plain text (one document per line) or JSON lines (the text in a configurable field),
+gzip-compressed when the name ends in ``.gz``. Output: JSON lines, one per input document
+and in input order, ``{"line": n, "id"?: ..., "file"?: ..., "text"?: ..., "entities": [...]}``
+(``file`` appears when several inputs are given, ``id`` when a JSONL record has one, ``text``
+with `keep_text`); entity offsets index the original document.
+
+How it runs. The input is read as a stream and cut into shards of `shard_lines` documents,
+so memory stays constant whatever the corpus size. Each shard is tagged (in-process, or by
+one of N worker processes that each load the model once and use one torch thread) and
+written to ``OUT.parts/00000.jsonl.gz`` ... followed by a ``00000.done`` marker. A restart
+with the same inputs and options skips shards that have a marker; at the end the shards
+are concatenated into OUT and the parts directory is removed.
+
+Long documents are split into sentences (`split_sentences`) before tagging so that batches
+hold pieces of similar length; entity offsets are shifted back into the document.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from nerkit.errors import DataFormatError, NerkitError
+
+__all__ = ["ExtractOptions", "ExtractSummary", "extract", "split_sentences"]
+
+# A sentence ends after Chinese 。！？； (with any closing quotes or brackets), after . ! ?
+# followed by whitespace and a capital letter or an opening quote, or at a line break.
+_BOUNDARY = re.compile(
+    r"[。！？；]+[”’」』）)\]]*"
+    r"|[.!?]+[\"'’”)\]]*(?=\s+[A-Z\"“‘(])"
+    r"|\n"
+)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) character offsets of the sentences of `text`, in order.
+
+    Pieces never include surrounding whitespace; whitespace-only pieces are dropped, so an
+    empty or blank text has no sentences. ``text[start:end]`` is always a substring of the
+    original, which is what lets entity offsets be shifted back exactly.
+    """
+    pieces, begin = [], 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.start() if match.group() == "\n" else match.end()
+        pieces.append((begin, end))
+        begin = match.end()
+    pieces.append((begin, len(text)))
+    result = []
+    for start, end in pieces:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            result.append((start, end))
+    return result
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How `extract` reads, splits, batches and parallelises.
+
+    Attributes:
+        input_format: ``text`` (one document per line) or ``jsonl``.
+        text_field: The JSONL field that holds the text.
+        id_field: The JSONL field copied to the output as ``id`` when present.
+        workers: Worker processes; 1 tags in this process (with its torch threads).
+        shard_lines: Documents per shard (the unit of progress and of resumption).
+        batch_size: Sentences per model batch.
+        split_chars: Documents longer than this are split into sentences; 0 never splits.
+        keep_text: Copy each document's text into its output record.
+    """
+
+    input_format: Literal["text", "jsonl"] = "text"
+    text_field: str = "text"
+    id_field: str = "id"
+    workers: int = 1
+    shard_lines: int = 10_000
+    batch_size: int = 64
+    split_chars: int = 200
+    keep_text: bool = False
+
+    def __post_init__(self) -> None:
+        if self.input_format not in ("text", "jsonl"):
+            raise NerkitError(f"input format must be 'text' or 'jsonl', got {self.input_format!r}")
+        for name in ("workers", "shard_lines", "batch_size"):
+            if getattr(self, name) < 1:
+                raise NerkitError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+
+
+@dataclass(frozen=True)
+class ExtractSummary:
+    """What a run did: documents written, sentences and characters tagged, shards."""
+
+    documents: int
+    sentences: int
+    characters: int
+    shards: int
+    skipped_shards: int
+    seconds: float
+
+
+def _open_text(path: Path, mode: str) -> IO[str]:
+    """Open a UTF-8 text file, through gzip when the name ends in .gz."""
+    if path.suffix == ".gz":
+        return gzip.open(path, mode + "t", encoding="utf-8", compresslevel=6)  # type: ignore[return-value]
+    return open(path, mode, encoding="utf-8")
+
+
+def _records(inputs: list[Path], options: ExtractOptions) -> Iterator[dict[str, Any]]:
+    """Yield one dict per document: its output fields so far plus ``_text``."""
+    for path in inputs:
+        with _open_text(path, "r") as handle:
+            for number, line in enumerate(handle, start=1):
+                record: dict[str, Any] = {"line": number}
+                if len(inputs) > 1:
+                    record["file"] = path.name
+                if options.input_format == "text":
+                    record["_text"] = line.rstrip("\r\n")
+                elif line.strip():
+                    record.update(_parse_jsonl(path, number, line, options))
+                else:
+                    record["_text"] = ""
+                yield record
+
+
+def _parse_jsonl(path: Path, number: int, line: str, options: ExtractOptions) -> dict[str, Any]:
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise DataFormatError(path, number, f"invalid JSON: {error.msg}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get(options.text_field), str):
+        found = type(raw.get(options.text_field)).__name__ if isinstance(raw, dict) else "no object"
+        raise DataFormatError(
+            path, number, f"expected an object with a string field {options.text_field!r}, "
+            f"found {found}", hint="choose the field with --text-field",
+        )  # fmt: skip
+    record: dict[str, Any] = {"_text": raw[options.text_field]}
+    if options.id_field in raw:
+        record["id"] = raw[options.id_field]
+    return record
+
+
+def _shards(records: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    shard: list[dict[str, Any]] = []
+    for record in records:
+        shard.append(record)
+        if len(shard) == size:
+            yield shard
+            shard = []
+    if shard:
+        yield shard
+
+
+class _ShardTagger:
+    """Tags shards of records with one loaded predictor and writes them to the parts dir."""
+
+    def __init__(self, model_dir: Path, parts: Path, options: ExtractOptions) -> None:
+        from nerkit.predict import Predictor
+
+        self.predictor = Predictor(model_dir)
+        self.parts, self.options = parts, options
+
+    def __call__(self, index: int, shard: list[dict[str, Any]]) -> tuple[int, int, int]:
+        """Tag and write one shard; return (documents, sentences, characters)."""
+        texts = [record.pop("_text") for record in shard]
+        pieces = [
+            (i, start, end) for i, text in enumerate(texts) for start, end in self._split(text)
+        ]
+        found = self.predictor.predict(
+            [texts[i][start:end] for i, start, end in pieces], batch_size=self.options.batch_size
+        )
+        entities: list[list[dict[str, Any]]] = [[] for _ in shard]
+        for (i, start, _), piece_entities in zip(pieces, found, strict=True):
+            for entity in piece_entities:
+                row = entity.to_dict()
+                row["start"], row["end"] = entity.start + start, entity.end + start
+                entities[i].append(row)
+        for record, text, doc_entities in zip(shard, texts, entities, strict=True):
+            if self.options.keep_text:
+                record["text"] = text
+            record["entities"] = doc_entities
+        _write_shard(self.parts, index, shard)
+        return len(shard), len(pieces), sum(end - start for _, start, end in pieces)
+
+    def _split(self, text: str) -> list[tuple[int, int]]:
+        if self.options.split_chars and len(text) > self.options.split_chars:
+            return split_sentences(text)
+        stripped = text.strip()
+        return [(0, len(text))] if stripped else []
+
+
+def _shard_path(parts: Path, index: int, suffix: str) -> Path:
+    return parts / f"{index:05d}{suffix}"
+
+
+def _write_shard(parts: Path, index: int, rows: list[dict[str, Any]]) -> None:
+    """Write a shard atomically, then its done marker (the marker is what a restart trusts)."""
+    final = _shard_path(parts, index, ".jsonl.gz")
+    temporary = final.with_name(final.name + ".tmp")
+    with gzip.open(temporary, "wt", encoding="utf-8", compresslevel=6) as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    os.replace(temporary, final)
+    _shard_path(parts, index, ".done").write_text(f"{len(rows)}\n", encoding="utf-8")
+
+
+# Worker processes hold their tagger here: set once by the pool initializer, per process.
+_WORKER: dict[str, _ShardTagger] = {}
+
+
+def _init_worker(model_dir: Path, parts: Path, options: ExtractOptions) -> None:
+    import torch
+
+    torch.set_num_threads(1)  # N workers x 1 thread: no oversubscription of the cores
+    _WORKER["tagger"] = _ShardTagger(model_dir, parts, options)
+
+
+def _work(index: int, shard: list[dict[str, Any]]) -> tuple[int, int, int]:
+    return _WORKER["tagger"](index, shard)
+
+
+def _manifest(model_dir: Path, inputs: list[Path], options: ExtractOptions) -> dict[str, Any]:
+    """Return what must be unchanged for finished shards to be reusable."""
+    stats = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in inputs]
+    settings = asdict(options)
+    for name in ("workers", "batch_size"):  # these change speed, not the output
+        settings.pop(name)
+    weights = model_dir / "weights.safetensors"
+    return {
+        "model": str(model_dir.resolve()),
+        "weights_mtime_ns": weights.stat().st_mtime_ns if weights.exists() else None,
+        "inputs": stats,
+        "options": settings,
+    }
+
+
+def _prepare_parts(parts: Path, manifest: dict[str, Any]) -> None:
+    """Create the parts directory, or check that an existing one belongs to the same run."""
+    path = parts / "manifest.json"
+    if parts.exists():
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = None
+        if previous != json.loads(json.dumps(manifest)):
+            raise NerkitError(
+                f"{parts} holds shards of a different run (other inputs, model or options) "
+                "(delete the directory, or rerun with the same arguments to resume)"
+            )
+        return
+    parts.mkdir(parents=True)
+    path.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+
+
+def _concatenate(parts: Path, count: int, output: Path) -> None:
+    """Join shards 0..count-1 into `output` (gzip members are copied as they are)."""
+    temporary = output.with_name(output.name + ".tmp")
+    with open(temporary, "wb") as sink:
+        for index in range(count):
+            shard = _shard_path(parts, index, ".jsonl.gz")
+            if output.suffix == ".gz":  # a sequence of gzip members is a valid gzip file
+                with open(shard, "rb") as source:
+                    shutil.copyfileobj(source, sink)
+            else:
+                with gzip.open(shard, "rb") as source:
+                    shutil.copyfileobj(source, sink)
+    os.replace(temporary, output)
+
+
+def _progress_bar(enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(unit="doc", disable=not (enabled and sys.stderr.isatty()), smoothing=0.1)
+
+
+def extract(
+    model_dir: Path | str,
+    inputs: list[Path | str],
+    output: Path | str,
+    options: ExtractOptions | None = None,
+    progress: bool = True,
+) -> ExtractSummary:
+    """Tag every document of `inputs` and write JSON lines to `output`; see the module doc."""
+    options = options or ExtractOptions()
+    model_dir, output = Path(model_dir), Path(output)
+    paths = [Path(p) for p in inputs]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise NerkitError(f"input file {missing[0]!r} does not exist")
+    if not paths:
+        raise NerkitError("no input file given")
+    parts = output.with_name(output.name + ".parts")
+    _prepare_parts(parts, _manifest(model_dir, paths, options))
+    began = time.perf_counter()
+    with _progress_bar(progress) as bar:
+        totals, count, skipped = _run_shards(model_dir, parts, paths, options, bar)
+    _concatenate(parts, count, output)
+    shutil.rmtree(parts)
+    documents, sentences, characters = totals
+    return ExtractSummary(
+        documents, sentences, characters, count, skipped, time.perf_counter() - began
+    )
+
+
+def _run_shards(
+    model_dir: Path, parts: Path, paths: list[Path], options: ExtractOptions, bar: Any
+) -> tuple[list[int], int, int]:
+    """Tag every unfinished shard; return ([documents, sentences, chars], shards, skipped)."""
+    totals, count, skipped = [0, 0, 0], 0, 0
+
+    def add(result: tuple[int, int, int]) -> None:
+        for k, value in enumerate(result):
+            totals[k] += value
+        bar.update(result[0])
+
+    pool, tagger = None, None
+    if options.workers > 1:
+        context = multiprocessing.get_context("spawn")  # fork + torch threads can deadlock
+        pool = context.Pool(options.workers, _init_worker, (model_dir, parts, options))
+    else:
+        tagger = _ShardTagger(model_dir, parts, options)
+    pending: deque[Any] = deque()
+    try:
+        for index, shard in enumerate(_shards(_records(paths, options), options.shard_lines)):
+            count += 1
+            if _shard_path(parts, index, ".done").exists():
+                skipped += 1
+                totals[0] += len(shard)
+                bar.update(len(shard))
+            elif tagger is not None:
+                add(tagger(index, shard))
+            else:
+                assert pool is not None
+                pending.append(pool.apply_async(_work, (index, shard)))
+                while len(pending) >= 2 * options.workers:  # bounded: constant memory
+                    add(pending.popleft().get())
+        while pending:
+            add(pending.popleft().get())
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    return totals, count, skipped
