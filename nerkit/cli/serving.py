@@ -115,3 +115,24 @@ def extract(
         f"({rate:.0f} docs/s{resumed})",
         err=True,
     )
+
+
+@app.command()
+def export(
+    model_dir: ModelDir,
+    format: Annotated[str, typer.Option("--format", help="Export format: onnx.")] = "onnx",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: in MODEL_DIR).")
+    ] = None,
+    quantize: Annotated[
+        str | None, typer.Option(help="Quantize the weights: int8 (dynamic quantization).")
+    ] = None,
+) -> None:
+    """Export MODEL_DIR as one ONNX graph: features -> encoder -> CRF decoding."""
+    from nerkit.export import export_onnx
+
+    _check_model_dir(model_dir)
+    if format != "onnx":
+        raise NerkitError(f"export format must be 'onnx', got {format!r}")
+    path = export_onnx(model_dir, output, quantize=quantize)
+    typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
