@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from nerkit.cli import data, evaluation, model, serving  # noqa: F401  (registers the commands)
+from nerkit.cli import data, encoders, evaluation, model, serving  # noqa: F401  (registers the commands)
 from nerkit.cli._app import app
 from nerkit.errors import NerkitError
 
