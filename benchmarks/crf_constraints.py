@@ -1,0 +1,120 @@
+"""Should the CRF's scheme constraints apply in training, or only when decoding?
+
+Trains the same config (same seed, same batches) three ways and scores dev after every
+epoch and test at the best dev epoch:
+
+* ``train+decode``: forbidden transitions removed in training and decoding (nerkit's policy);
+* ``decode-only``: a free CRF in training, the constraints added for decoding (AllenNLP's policy);
+* ``none``: no constraints at all.
+
+Usage, from the repository root (a few minutes per variant on Resume):
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/crf_constraints.py \
+        benchmarks/configs/resume_bilstm_crf.yaml --set train.epochs=10
+
+Appends one JSON line per variant to benchmarks/results/crf_constraints.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+
+from nerkit.models.config import load_config
+from nerkit.models.features import build_vocabs, featurize
+from nerkit.training.data import load_splits, tag_list, tagged_sequences
+from nerkit.training.loop import fit, num_threads
+from nerkit.training.run import build_model
+from nerkit.training.scoring import score_examples, summary
+from nerkit.vocab import LabelSet
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "crf_constraints.jsonl"
+VARIANTS = ("train+decode", "decode-only", "none")
+
+
+@contextmanager
+def constraints(crf: torch.nn.Module, mask: torch.Tensor):
+    """Temporarily give `crf` the transition mask `mask`."""
+    saved = crf.allowed.clone()
+    crf.allowed.copy_(mask)
+    try:
+        yield
+    finally:
+        crf.allowed.copy_(saved)
+
+
+def run_variant(config, variant: str) -> dict:
+    splits = load_splits(config)
+    model_config = config.model
+    tags = tag_list(splits.train, model_config.scheme)
+    pieces = tagged_sequences(
+        splits.train, model_config.tokenization, model_config.scheme, config.data.max_length
+    )
+    vocabs = build_vocabs([tokens for tokens, _ in pieces], model_config)
+    model = build_model(config, vocabs, tags)
+    crf = model.head.crf
+    scheme_mask = crf.allowed.clone()
+    free = torch.ones_like(scheme_mask)
+    if variant != "train+decode":
+        crf.allowed.copy_(free)
+    decode_mask = free if variant == "none" else scheme_mask
+    labels = LabelSet(tags)
+    instances = [featurize(tokens, vocabs, model_config, labels.ids(t)) for tokens, t in pieces]
+    best: dict = {"dev": -1.0}
+
+    def evaluate() -> dict:
+        with constraints(crf, decode_mask):
+            dev = summary(score_examples(model, vocabs, config, splits.dev))
+            if dev["f1"] > best["dev"]:
+                best.update(
+                    dev=dev["f1"], test=summary(score_examples(model, vocabs, config, splits.test))
+                )
+        return dev
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch, num_threads(config.train.num_threads):
+        result = fit(
+            model, instances, config.train, Path(scratch),
+            evaluate=evaluate, save_best=lambda scores: None, progress=False,
+        )  # fmt: skip
+    return {
+        "variant": variant,
+        "dev_f1_per_epoch": [round(h["dev_f1"], 4) for h in result.history],
+        "best_epoch": result.best_epoch,
+        "best_dev_f1": round(best["dev"], 4),
+        "test_at_best_dev": {k: round(v, 4) for k, v in best["test"].items()},
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    args = parser.parse_args()
+    config = load_config(args.config, tuple(args.overrides))
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    for variant in args.variants:
+        row = run_variant(config, variant)
+        row.update(config=str(args.config), overrides=args.overrides, commit=commit,
+                   date=dt.date.today().isoformat())  # fmt: skip
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+        with RESULTS.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
