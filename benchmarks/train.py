@@ -48,6 +48,7 @@ def main() -> None:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     output = (args.output or ROOT / "benchmarks" / "runs" / f"{config_path.stem}-{stamp}").resolve()
     os.chdir(ROOT)
+    commit = _commit()  # the code that trains, not whatever HEAD is when the run ends
     started = time.perf_counter()
     result = api.train(config_path, output, overrides=args.overrides, resume=args.resume)
     wall = time.perf_counter() - started
@@ -65,7 +66,7 @@ def main() -> None:
         "wall_seconds": round(wall, 1),
         "train_sents_per_s": round(result.sentences_per_second, 1),
         "decode_sents_per_s": test.get("decode_sents_per_s"),
-        "commit": _commit(),
+        "commit": commit,
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "output": str(output),
     }  # fmt: skip
