@@ -77,6 +77,29 @@ def load_json(text: str, path: Path, first_line: int = 1) -> Any:
         ) from None
 
 
+def iter_text_records(
+    path: Path, errors: str = "strict"
+) -> Iterator[tuple[dict[str, Any], tuple[Path, int]]]:
+    """Yield (record, (path, line)) for every non-blank line of a JSON-lines file.
+
+    Each record is checked to be an object with a "text" string, the one thing every
+    JSON-lines format shares; DataFormatError names the file and line otherwise.
+    """
+    for number, line in iter_lines(path, errors):
+        if not line.strip():
+            continue
+        record = load_json(line, path, number)
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise DataFormatError(path, number, 'expected an object with a "text" string')
+        yield record, (path, number)
+
+
+def record_id(record: dict[str, Any]) -> str | None:
+    """Return the record's "id" as a string, or None when it has none."""
+    value = record.get("id")
+    return None if value is None else str(value)
+
+
 def to_span(
     text: str, start: Any, end: Any, label: Any, where: tuple[Path, int], mention: Any = None
 ) -> Span:

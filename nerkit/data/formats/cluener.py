@@ -11,7 +11,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from nerkit.data.formats._io import iter_lines, load_json, make_example, to_span, write_json_lines
+from nerkit.data.formats._io import (
+    iter_text_records,
+    make_example,
+    record_id,
+    to_span,
+    write_json_lines,
+)
 from nerkit.errors import DataFormatError
 from nerkit.types import Example, Span
 
@@ -42,20 +48,9 @@ def _spans(labels: Any, text: str, where: tuple[Path, int]) -> list[Span]:
 
 def read_cluener(path: Path | str, *, errors: str = "strict") -> Iterator[Example]:
     """Yield one Example per non-blank line."""
-    path = Path(path)
-    for number, line in iter_lines(path, errors):
-        if not line.strip():
-            continue
-        where = (path, number)
-        record = load_json(line, path, number)
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise DataFormatError(*where, 'expected an object with a "text" string')
+    for record, where in iter_text_records(Path(path), errors):
         spans = _spans(record.get("label", {}), record["text"], where)
-        example_id = record.get("id")
-        meta = {"line": number}
-        yield make_example(
-            record["text"], spans, (), None if example_id is None else str(example_id), meta
-        )
+        yield make_example(record["text"], spans, (), record_id(record), {"line": where[1]})
 
 
 def to_record(example: Example) -> dict[str, Any]:

@@ -14,7 +14,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from nerkit.data.formats._io import iter_lines, load_json, make_example, to_span, write_json_lines
+from nerkit.data.formats._io import (
+    iter_text_records,
+    make_example,
+    record_id,
+    to_span,
+    write_json_lines,
+)
 from nerkit.errors import DataFormatError, NerkitError
 from nerkit.types import Example, Relation, Span
 
@@ -53,27 +59,13 @@ def _entity_shape(
 
 def read_doccano(path: Path | str, *, errors: str = "strict") -> Iterator[Example]:
     """Yield one Example per non-blank line, in either export shape."""
-    path = Path(path)
-    for number, line in iter_lines(path, errors):
-        if not line.strip():
-            continue
-        where = (path, number)
-        record = load_json(line, path, number)
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise DataFormatError(*where, 'expected an object with a "text" string')
+    for record, where in iter_text_records(Path(path), errors):
         text = record["text"]
         if "label" in record:
             spans, relations = _label_shape(record["label"], text, where), []
         else:
             spans, relations = _entity_shape(record, text, where)
-        example_id = record.get("id")
-        yield make_example(
-            text,
-            spans,
-            relations,
-            None if example_id is None else str(example_id),
-            {"line": number},
-        )
+        yield make_example(text, spans, relations, record_id(record), {"line": where[1]})
 
 
 def _record(example: Example, shape: str, next_id: int) -> dict[str, Any]:

@@ -13,7 +13,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from nerkit.data.formats._io import iter_lines, load_json, make_example, to_span, write_json_lines
+from nerkit.data.formats._io import (
+    iter_text_records,
+    make_example,
+    record_id,
+    to_span,
+    write_json_lines,
+)
 from nerkit.errors import DataFormatError
 from nerkit.types import Example, Relation, Span
 
@@ -58,32 +64,13 @@ def _relations(record: dict[str, Any], n_spans: int, where: tuple[Path, int]) ->
     return relations
 
 
-def _record(line: str, where: tuple[Path, int]) -> dict[str, Any]:
-    record = load_json(line, where[0], where[1])
-    if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-        raise DataFormatError(*where, 'expected an object with a "text" string')
-    return record
-
-
 def read_jsonl(path: Path | str, *, errors: str = "strict") -> Iterator[Example]:
     """Yield one Example per non-blank line."""
-    path = Path(path)
-    for number, line in iter_lines(path, errors):
-        if not line.strip():
-            continue
-        where = (path, number)
-        record = _record(line, where)
+    for record, where in iter_text_records(Path(path), errors):
         text = record["text"]
         spans = _spans(record, text, where)
         relations = _relations(record, len(spans), where)
-        example_id = record.get("id")
-        yield make_example(
-            text,
-            spans,
-            relations,
-            None if example_id is None else str(example_id),
-            {"line": number},
-        )
+        yield make_example(text, spans, relations, record_id(record), {"line": where[1]})
 
 
 def to_record(example: Example) -> dict[str, Any]:
