@@ -60,21 +60,21 @@ def _viterbi(
     batch, length, num_tags = emissions.size(0), emissions.size(1), emissions.size(2)
     score = start.unsqueeze(0) + emissions[:, 0]  # (B, C)
     identity = torch.arange(num_tags).unsqueeze(0).expand(batch, num_tags)
-    history = identity.unsqueeze(0)  # (t, B, C): best previous tag; step 0 is a placeholder
+    history = [identity]  # per step (B, C): best previous tag; step 0 is a placeholder
     for t in range(1, length):
         candidates = score.unsqueeze(2) + transitions.unsqueeze(0)  # (B, C_prev, C_next)
         best, previous = candidates.max(dim=1)
         step = mask[:, t].unsqueeze(1)  # (B, 1)
         score = torch.where(step, best + emissions[:, t], score)
         # a padded step points every tag to itself, so the trace-back walks through it
-        history = torch.cat([history, torch.where(step, previous, identity).unsqueeze(0)], 0)
+        history.append(torch.where(step, previous, identity))
     current = (score + end.unsqueeze(0)).argmax(dim=1)  # (B,)
-    paths = current.unsqueeze(1)
+    backward = [current]
     for k in range(length - 1):
         t = length - 1 - k
         current = history[t].gather(1, current.unsqueeze(1)).squeeze(1)
-        paths = torch.cat([current.unsqueeze(1), paths], dim=1)
-    return paths
+        backward.append(current)
+    return torch.stack(backward, dim=1).flip([1])
 
 
 def _marginals(
@@ -83,22 +83,24 @@ def _marginals(
     """Return the posterior tag probabilities (B, T, C) by forward-backward in log space."""
     length = emissions.size(1)
     alpha = start.unsqueeze(0) + emissions[:, 0]  # (B, C)
-    alphas = alpha.unsqueeze(1)  # (B, t, C)
+    alphas = [alpha]
     for t in range(1, length):
         step = torch.logsumexp(alpha.unsqueeze(2) + transitions.unsqueeze(0), dim=1)
         alpha = torch.where(mask[:, t].unsqueeze(1), step + emissions[:, t], alpha)
-        alphas = torch.cat([alphas, alpha.unsqueeze(1)], dim=1)
+        alphas.append(alpha)
     log_z = torch.logsumexp(alpha + end.unsqueeze(0), dim=1)  # (B,)
     final = end.unsqueeze(0).expand_as(alpha)
     beta = final
-    betas = beta.unsqueeze(1)
+    betas = [beta]
     for k in range(length - 1):
         t = length - 2 - k
         ahead = (emissions[:, t + 1] + beta).unsqueeze(1)  # (B, 1, C_next)
         step = torch.logsumexp(transitions.unsqueeze(0) + ahead, dim=2)  # (B, C)
         beta = torch.where(mask[:, t + 1].unsqueeze(1), step, final)
-        betas = torch.cat([beta.unsqueeze(1), betas], dim=1)
-    probabilities = torch.exp(alphas + betas - log_z.view(-1, 1, 1))
+        betas.append(beta)
+    forward_scores = torch.stack(alphas, dim=1)  # (B, T, C)
+    backward_scores = torch.stack(betas, dim=1).flip([1])  # (B, T, C)
+    probabilities = torch.exp(forward_scores + backward_scores - log_z.view(-1, 1, 1))
     return probabilities * mask.unsqueeze(2).to(probabilities.dtype)
 
 
@@ -208,14 +210,19 @@ def _relax_loop_shapes(path: Path) -> None:
     while graphs:
         graph = graphs.pop()
         for info in graph.value_info:
-            info.type.tensor_type.ClearField("shape")
+            _clear_shape(info)
         if graph is not model.graph:  # a loop body: its carried values change shape
             # (inputs 0 and 1 are the scalar iteration count and condition, output 0 the condition)
             for info in [*graph.input[2:], *graph.output[1:]]:
-                info.type.tensor_type.ClearField("shape")
+                _clear_shape(info)
         for node in graph.node:
             graphs.extend(attribute.g for attribute in node.attribute if attribute.HasField("g"))
     onnx.save(model, str(path))
+
+
+def _clear_shape(info: Any) -> None:
+    if info.type.HasField("tensor_type"):  # sequences (the loops' lists) have no shape
+        info.type.tensor_type.ClearField("shape")
 
 
 class _OnnxTagger:

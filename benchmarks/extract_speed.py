@@ -1,0 +1,154 @@
+"""Bulk extraction speed: sentences/s and chars/s on the MSRA test sentences.
+
+Times, in one run and on the same sentences (MSRA test, characters of each sentence
+joined; ../shared/data/msra/msra_test_bio):
+
+* `nerkit.extract.extract` with 1 and 2 worker processes (wall clock of the whole call,
+  worker start-up and model loading included, output written as gzip JSON lines);
+* `Predictor.predict` in this process (the model alone, no I/O);
+* with --onnx, `OnnxPredictor` on the fp32 and the int8 export of the same model;
+* with --chinesener, ChineseNER 0.1 (PyPI, a BiLSTM-CRF that tags one sentence per call).
+  It needs a one-line patch for current torch (a uint8 mask in `masked_fill_`); the
+  script applies it to a temporary copy of the installed package, never in place.
+
+Run from the repository root (2 cores; the target for the shipped model is >= 2,000
+sentences/s with 2 workers):
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/extract_speed.py MODEL_DIR \
+        [--workers 1,2] [--limit 0] [--onnx] [--chinesener]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import torch
+
+from nerkit.extract import ExtractOptions, extract
+from nerkit.predict import Predictor
+
+ROOT = Path(__file__).resolve().parents[1]
+MSRA_TEST = ROOT.parent / "shared" / "data" / "msra" / "msra_test_bio"
+_BYTE_MASK = "cur_bp.masked_fill_(mask[idx].view(batch_size, 1).expand(batch_size, tag_size), 0)"
+
+
+def msra_sentences(path: Path = MSRA_TEST) -> list[str]:
+    """Return the sentences of a char-per-line BIO file, characters joined."""
+    sentences, current = [], []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                current.append(line.split()[0])
+            elif current:
+                sentences.append("".join(current))
+                current = []
+    if current:
+        sentences.append("".join(current))
+    return sentences
+
+
+def report(system: str, sentences: list[str], seconds: float, **extra: object) -> None:
+    chars = sum(len(s) for s in sentences)
+    record = {"system": system, "sentences": len(sentences), "seconds": round(seconds, 2),
+              "sentences_per_s": round(len(sentences) / seconds, 1),
+              "chars_per_s": round(chars / seconds), **extra}  # fmt: skip
+    print(json.dumps(record, ensure_ascii=False), flush=True)
+
+
+def timed(function: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    function()
+    return time.perf_counter() - began
+
+
+def time_extract(model_dir: Path, sentences: list[str], workers: int, scratch: Path) -> None:
+    source = scratch / "sentences.txt"
+    source.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    output = scratch / f"out{workers}.jsonl.gz"
+    shard = max(250, len(sentences) // (4 * workers))  # several shards per worker
+    options = ExtractOptions(workers=workers, shard_lines=shard, batch_size=64)
+    seconds = timed(lambda: extract(model_dir, [source], output, options, progress=False))
+    report(f"nerkit extract --workers {workers}", sentences, seconds,
+           torch_threads=1 if workers > 1 else torch.get_num_threads())  # fmt: skip
+
+
+@contextlib.contextmanager
+def chinesener_copy() -> Iterator[Callable[[str], object]]:
+    """Yield ChineseNER's sentence tagger, run from a patched temporary copy of the package."""
+    spec = importlib.util.find_spec("ChineseNER")
+    if spec is None or spec.origin is None:
+        raise SystemExit("ChineseNER is not installed (.venv/bin/pip install ChineseNER==0.1)")
+    with tempfile.TemporaryDirectory() as scratch:
+        package = Path(scratch) / "ChineseNER"
+        shutil.copytree(Path(spec.origin).parent, package)
+        crf = package / "crf.py"
+        crf.write_text(crf.read_text().replace(_BYTE_MASK, _BYTE_MASK[:-4] + ".bool(), 0)"))
+        here, argv = os.getcwd(), sys.argv
+        sys.path.insert(0, scratch)
+        try:
+            os.chdir(package)  # it reads its vocabulary from data/ relative to the cwd
+            sys.argv = [argv[0]]  # and parses sys.argv for its hyper-parameters
+            from ChineseNER.model import load
+
+            model = load()
+            yield model.get_entity_from_sent
+        finally:
+            os.chdir(here)
+            sys.argv = argv
+            sys.path.remove(scratch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_dir", type=Path)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--limit", type=int, default=0, help="first N sentences (0: all)")
+    parser.add_argument("--onnx", action="store_true", help="also time the ONNX exports")
+    parser.add_argument("--chinesener", action="store_true", help="also time ChineseNER 0.1")
+    args = parser.parse_args()
+    if not MSRA_TEST.is_file():
+        raise SystemExit(f"{MSRA_TEST} is not available")
+    sentences = msra_sentences()[: args.limit or None]
+    print(f"# {len(sentences)} MSRA test sentences, {sum(map(len, sentences))} chars, "
+          f"{os.cpu_count()} CPUs, torch {torch.__version__}", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory() as scratch:
+        for workers in [int(w) for w in args.workers.split(",")]:
+            time_extract(args.model_dir, sentences, workers, Path(scratch))
+        predictor = Predictor(args.model_dir)
+        seconds = timed(lambda: predictor.predict(sentences))
+        threads = torch.get_num_threads()
+        report("Predictor.predict (in process)", sentences, seconds, torch_threads=threads)
+        if args.onnx:
+            from nerkit.export import OnnxPredictor, export_onnx
+
+            for quantize in (None, "int8"):
+                path = export_onnx(args.model_dir, Path(scratch) / "m.onnx", quantize=quantize)
+                onnx_predictor = OnnxPredictor(args.model_dir, path)
+                found = onnx_predictor.predict(sentences)
+                same = sum(a == b for a, b in zip(
+                    [[(e.start, e.end, e.label) for e in f] for f in found],
+                    [[(e.start, e.end, e.label) for e in f] for f in predictor.predict(sentences)],
+                ))  # fmt: skip
+                report(f"OnnxPredictor {quantize or 'fp32'}", sentences,
+                       timed(lambda p=onnx_predictor: p.predict(sentences)),
+                       sentences_identical_to_torch=same)  # fmt: skip
+    if args.chinesener:
+        with chinesener_copy() as tag:
+            seconds = timed(lambda: [tag(s) for s in sentences])
+            threads = torch.get_num_threads()
+            name = "ChineseNER 0.1 (one sentence per call)"
+            report(name, sentences, seconds, torch_threads=threads)
+
+
+if __name__ == "__main__":
+    main()
