@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m nerkit.demo
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/nerkit predict "姚明是中国篮协主席，他出生于上海。" --format table
 
 test: $(STAMP)
 	OMP_WAIT_POLICY=PASSIVE $(BIN)/python -m pytest

@@ -1,0 +1,31 @@
+"""The Chinese model shipped inside the package works with no training and no download."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import nerkit
+from nerkit.api import DEFAULT_MODEL_DIR
+
+pytestmark = pytest.mark.skipif(
+    not (DEFAULT_MODEL_DIR / "config.json").is_file(), reason="no default model shipped"
+)
+
+
+def test_default_model_tags_the_readme_sentence():
+    text = "姚明是中国篮协主席，他出生于上海。"
+    entities = nerkit.load().predict([text])[0]
+    found = {(e.text, e.label) for e in entities}
+    assert {("姚明", "PER"), ("中国篮协", "ORG"), ("上海", "LOC")} <= found
+    for entity in entities:
+        assert text[entity.start : entity.end] == entity.text
+        assert 0.0 < entity.score <= 1.0
+
+
+def test_default_model_card_states_its_msra_test_score():
+    metadata = json.loads((DEFAULT_MODEL_DIR / "metadata.json").read_text(encoding="utf-8"))
+    f1 = metadata["shipped"]["msra_test"]["f1"]
+    card = (DEFAULT_MODEL_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert f"F1 {f1 * 100:.2f}" in card
