@@ -68,6 +68,27 @@ def _analysis(candidate: Candidate) -> Analysis:
     return Analysis(probability=candidate.probability, entities=_entities_out(candidate.entities))
 
 
+def _add_info_routes(app: FastAPI, predictor: Predictor, settings: ServerSettings) -> None:
+    """Register GET /health and GET /model."""
+
+    @app.get("/health")
+    async def health() -> HealthResponse:
+        """Say the server is up and which model it serves."""
+        return HealthResponse(status="ok", model=predictor.name)
+
+    @app.get("/model")
+    async def model() -> ModelResponse:
+        """Describe the model: labels, tags, encoder, scores; and the request limits."""
+        limits: dict[str, Any] = asdict(settings)
+        return ModelResponse(
+            name=predictor.name,
+            labels=predictor.labels,
+            tags=predictor.tags,
+            info=predictor.info(),
+            limits=limits,
+        )
+
+
 def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> FastAPI:
     """Build the app around an already-loaded predictor; no module-level state."""
     settings = settings or ServerSettings()
@@ -117,30 +138,8 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> 
             candidates = await loop.run_in_executor(
                 executor, nbest_analyses, predictor, request.texts, request.nbest
             )
-            response.nbest = [
-                [
-                    Analysis(probability=c.probability, entities=_entities_out(c.entities))
-                    for c in cs
-                ]
-                for cs in candidates
-            ]
+            response.nbest = [[_analysis(c) for c in analyses] for analyses in candidates]
         return response
 
-    @app.get("/health")
-    async def health() -> HealthResponse:
-        """Say the server is up and which model it serves."""
-        return HealthResponse(status="ok", model=predictor.name)
-
-    @app.get("/model")
-    async def model() -> ModelResponse:
-        """Describe the model: labels, tags, encoder, scores; and the request limits."""
-        limits: dict[str, Any] = asdict(settings)
-        return ModelResponse(
-            name=predictor.name,
-            labels=predictor.labels,
-            tags=predictor.tags,
-            info=predictor.info(),
-            limits=limits,
-        )
-
+    _add_info_routes(app, predictor, settings)
     return app
