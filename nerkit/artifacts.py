@@ -7,6 +7,9 @@ Files:
     weights.safetensors  the state dict
     metadata.json        format version, nerkit/torch versions, training-data sha256,
                          dev/test scores, creation date
+    encoder/             pretrained encoders only: the transformer's config.json and the
+                         tokenizer files (its weights are in weights.safetensors), so the
+                         directory loads without the original encoder or a network
 
 Every file is written to a temporary name and renamed, so a crash never leaves a
 half-written file. A missing or incompatible file raises `ArtifactError` naming the
@@ -27,12 +30,14 @@ import torch
 from pydantic import ValidationError
 from safetensors.torch import load_file, save_file
 
+from nerkit.encoders import is_pretrained
 from nerkit.errors import ArtifactError
-from nerkit.models.config import Config
+from nerkit.models.config import Config, ModelConfig
 from nerkit.models.features import Vocabs
 from nerkit.models.tagger import Tagger
 
 FORMAT_VERSION = 1
+ENCODER_DIR = "encoder"  # pretrained encoders only: transformer config + tokenizer files
 FILES = ("config.json", "labels.json", "vocab.json", "weights.safetensors", "metadata.json")
 
 __all__ = ["FILES", "FORMAT_VERSION", "file_sha256", "load_model", "save_model", "versions"]
@@ -83,6 +88,10 @@ def save_model(
     _write_json(directory / "config.json", config.model_dump(mode="json"))
     _write_json(directory / "labels.json", list(model.tags))
     _write_json(directory / "vocab.json", vocabs.to_dict())
+    if model.subwords is not None:  # a pretrained encoder: its config + tokenizer in encoder/
+        from nerkit.encoders.pretrained import save_files
+
+        save_files(model.encoder, directory / ENCODER_DIR)
     info = {
         "format_version": FORMAT_VERSION,
         **versions(),
@@ -140,10 +149,25 @@ def load_model(directory: Path | str) -> tuple[Tagger, Config, Vocabs, dict[str,
         vocabs = Vocabs.from_dict(_read_json(directory, "vocab.json"))
     except (ValueError, TypeError) as error:
         raise ArtifactError(f"{directory / 'vocab.json'} is malformed: {error}") from None
-    model = Tagger(config.model, vocabs.sizes(), tags)
+    model = Tagger(_local_model_config(directory, config), vocabs.sizes(), tags)
+    vocabs.subwords = model.subwords
     _load_weights(directory, model)
     model.eval()
     return model, config, vocabs, info
+
+
+def _local_model_config(directory: Path, config: Config) -> ModelConfig:
+    """Return the model config, a pretrained encoder pointed at the model's own encoder/."""
+    if not is_pretrained(config.model.encoder):
+        return config.model
+    local = directory / ENCODER_DIR
+    if not (local / "config.json").is_file():
+        raise ArtifactError(
+            f"{local} is missing (a model with a pretrained encoder keeps its config and "
+            "tokenizer there; copy the whole model directory)"
+        )
+    encoder = config.model.encoder.model_copy(update={"name_or_path": str(local)})
+    return config.model.model_copy(update={"encoder": encoder})
 
 
 def _load_weights(directory: Path, model: Tagger) -> None:

@@ -9,15 +9,22 @@ from __future__ import annotations
 from torch import nn
 
 from nerkit.encoders.config import (
+    BertBiLSTMConfig,
+    BertConfig,
+    BertIDCNNConfig,
     BiGRUConfig,
     BiLSTMAttentionConfig,
     BiLSTMConfig,
     EncoderConfig,
     IDCNNConfig,
     TransformerConfig,
+    is_pretrained,
 )
 
 __all__ = [
+    "BertBiLSTMConfig",
+    "BertConfig",
+    "BertIDCNNConfig",
     "BiGRUConfig",
     "BiLSTMAttentionConfig",
     "BiLSTMConfig",
@@ -25,6 +32,7 @@ __all__ = [
     "IDCNNConfig",
     "TransformerConfig",
     "build_encoder",
+    "is_pretrained",
 ]
 
 
@@ -47,4 +55,10 @@ def build_encoder(config: EncoderConfig, input_dim: int) -> nn.Module:
             from nerkit.encoders.bilstm_attention import BiLSTMAttentionEncoder
 
             return BiLSTMAttentionEncoder(config, input_dim)
+        case BertConfig() | BertBiLSTMConfig() | BertIDCNNConfig():
+            # the one place `transformers` gets imported, and only for these kinds;
+            # the encoder reads sub-words (batch.pieces), not `input_dim` features
+            from nerkit.encoders.pretrained import PretrainedEncoder
+
+            return PretrainedEncoder(config)
     raise AssertionError(f"unhandled encoder config {type(config).__name__}")

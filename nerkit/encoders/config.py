@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 
 class _Config(BaseModel):
@@ -67,7 +67,72 @@ class BiLSTMAttentionConfig(_Config):
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
 
 
+class _PretrainedConfig(_Config):
+    """A Hugging Face BERT-style model (a local directory or a hub name), fine-tuned.
+
+    `max_positions` is the window size in sub-words, [CLS] and [SEP] included; longer inputs
+    run in windows starting every `stride` sub-words (default: half the window) and each
+    sub-word keeps the state of the window where it sits farthest from a cut edge.
+    `lr` is the encoder's own learning rate (the rest of the model uses `train.lr`).
+    `freeze_embeddings` freezes the word-piece embedding matrix; `freeze_layers` the first
+    N transformer layers. `char_positions` feeds every single-character token as one piece.
+    """
+
+    name_or_path: str
+    subword_pooling: Literal["first", "mean"] = "first"
+    char_positions: bool = True
+    max_positions: int = Field(512, ge=3)
+    stride: PositiveInt | None = None
+    freeze_embeddings: bool = False
+    freeze_layers: int = Field(0, ge=0)
+    lr: float = Field(5e-5, gt=0.0)
+    dropout: float = Field(0.1, ge=0.0, lt=1.0)  # on the pooled token states
+
+    @model_validator(mode="after")
+    def _check_stride(self) -> _PretrainedConfig:
+        if self.stride is not None and self.stride > self.max_positions - 2:
+            raise ValueError(
+                f"stride {self.stride} is larger than a window's {self.max_positions - 2} "
+                "sub-words (max_positions minus [CLS] and [SEP]); windows would leave gaps"
+            )
+        return self
+
+
+class BertConfig(_PretrainedConfig):
+    """BERT alone: its token states go straight to the output layer."""
+
+    kind: Literal["bert"] = "bert"
+
+
+class BertBiLSTMConfig(_PretrainedConfig):
+    """BERT followed by a BiLSTM over the token states."""
+
+    kind: Literal["bert_bilstm"] = "bert_bilstm"
+    bilstm: BiLSTMConfig = BiLSTMConfig(hidden_size=128, dropout=0.1)
+
+
+class BertIDCNNConfig(_PretrainedConfig):
+    """BERT followed by an iterated dilated CNN over the token states."""
+
+    kind: Literal["bert_idcnn"] = "bert_idcnn"
+    idcnn: IDCNNConfig = IDCNNConfig(filters=128, num_blocks=2, dropout=0.1)
+
+
+PretrainedConfig = BertConfig | BertBiLSTMConfig | BertIDCNNConfig
+
 EncoderConfig = Annotated[
-    BiLSTMConfig | BiGRUConfig | IDCNNConfig | TransformerConfig | BiLSTMAttentionConfig,
+    BiLSTMConfig
+    | BiGRUConfig
+    | IDCNNConfig
+    | TransformerConfig
+    | BiLSTMAttentionConfig
+    | BertConfig
+    | BertBiLSTMConfig
+    | BertIDCNNConfig,
     Field(discriminator="kind"),
 ]
+
+
+def is_pretrained(config: object) -> bool:
+    """Return True for the encoders that read sub-words of a pretrained model."""
+    return isinstance(config, BertConfig | BertBiLSTMConfig | BertIDCNNConfig)

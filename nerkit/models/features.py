@@ -8,6 +8,8 @@ with a char encoder, the ids of its characters.
 Shapes: B batch, T padded length, W longest word in characters.
     tokens (B, T) long, mask (B, T) bool, bigrams (B, T, 2) long, chars (B, T, W) long,
     tags (B, T) long (padding holds 0, a valid id)
+    pretrained encoders (S sub-words): pieces (B, S) long, piece_tokens (B, S) long, the
+    token each sub-word belongs to (-1 on padding)
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class Vocabs:
     tokens: Vocabulary
     bigrams: Vocabulary | None = None
     chars: Vocabulary | None = None
+    # a pretrained encoder's tokenizer (nerkit.encoders.pretrained.SubwordTokenizer); it is
+    # saved with the encoder, not in vocab.json
+    subwords: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict of id-ordered lists."""
@@ -69,6 +74,8 @@ class Instance:
     bigrams: list[tuple[int, int]] | None = None
     chars: list[list[int]] | None = None
     tags: list[int] | None = None
+    pieces: list[int] | None = None
+    piece_tokens: list[int] | None = None
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -83,6 +90,8 @@ class Batch:
     bigrams: Tensor | None = None
     chars: Tensor | None = None
     tags: Tensor | None = None
+    pieces: Tensor | None = None
+    piece_tokens: Tensor | None = None
 
     def __len__(self) -> int:
         return self.tokens.size(0)
@@ -142,7 +151,13 @@ def featurize(
     chars = None
     if vocabs.chars is not None:
         chars = [vocabs.chars.ids(list(token)) or [1] for token in tokens]
-    return Instance(tokens=vocabs.tokens.ids(forms), bigrams=bigrams, chars=chars, tags=tags)
+    pieces = piece_tokens = None
+    if vocabs.subwords is not None:
+        pieces, piece_tokens = vocabs.subwords.encode(tokens)
+    return Instance(
+        tokens=vocabs.tokens.ids(forms), bigrams=bigrams, chars=chars, tags=tags,
+        pieces=pieces, piece_tokens=piece_tokens,
+    )  # fmt: skip
 
 
 def collate(instances: Sequence[Instance]) -> Batch:
@@ -168,4 +183,16 @@ def collate(instances: Sequence[Instance]) -> Batch:
         batch.tags = torch.zeros(size, length, dtype=torch.long)
         for b, instance in enumerate(instances):
             batch.tags[b, : len(instance)] = torch.tensor(instance.tags, dtype=torch.long)
+    if instances[0].pieces is not None:
+        _collate_pieces(batch, instances)
     return batch
+
+
+def _collate_pieces(batch: Batch, instances: Sequence[Instance]) -> None:
+    width = max(len(instance.pieces or []) for instance in instances)
+    batch.pieces = torch.zeros(len(instances), width, dtype=torch.long)
+    batch.piece_tokens = torch.full((len(instances), width), -1, dtype=torch.long)
+    for b, instance in enumerate(instances):
+        count = len(instance.pieces or [])
+        batch.pieces[b, :count] = torch.tensor(instance.pieces, dtype=torch.long)
+        batch.piece_tokens[b, :count] = torch.tensor(instance.piece_tokens, dtype=torch.long)

@@ -6,10 +6,12 @@ for the batch fields.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import Tensor, nn
 
-from nerkit.encoders import build_encoder
+from nerkit.encoders import build_encoder, is_pretrained
 from nerkit.models.config import ModelConfig
 from nerkit.models.embedding import Embedder
 from nerkit.models.features import Batch
@@ -23,16 +25,41 @@ class Tagger(nn.Module):
     def __init__(self, config: ModelConfig, vocab_sizes: dict[str, int], tags: list[str]) -> None:
         super().__init__()
         self.config, self.tags = config, list(tags)
-        self.embedder = Embedder(config, vocab_sizes)
-        self.encoder = build_encoder(config.encoder, self.embedder.output_dim)
+        # a pretrained encoder embeds its own sub-words (batch.pieces): no nerkit embedder
+        self.embedder = None if is_pretrained(config.encoder) else Embedder(config, vocab_sizes)
+        input_dim = self.embedder.output_dim if self.embedder is not None else 0
+        self.encoder = build_encoder(config.encoder, input_dim)
         self.projection = nn.Linear(self.encoder.output_dim, len(tags))
         allowed = torch.tensor(transition_mask(self.tags, parse_scheme(config.scheme)))
         self.head = build_head(config.head, len(tags), allowed)
 
     def emissions(self, batch: Batch) -> Tensor:
         """Return the unnormalised tag scores (B, T, C)."""
-        states = self.encoder(self.embedder(batch), batch.mask)
+        if self.embedder is None:
+            if batch.pieces is None or batch.piece_tokens is None:
+                raise ValueError("a pretrained encoder needs sub-words (Vocabs.subwords unset)")
+            states = self.encoder(batch.pieces, batch.piece_tokens, batch.mask)
+        else:
+            states = self.encoder(self.embedder(batch), batch.mask)
         return self.projection(states)
+
+    @property
+    def subwords(self) -> Any:
+        """Return the pretrained encoder's `SubwordTokenizer`, or None for other encoders."""
+        return getattr(self.encoder, "subwords", None) if self.embedder is None else None
+
+    def parameter_groups(self, lr: float) -> list[dict[str, Any]]:
+        """Return optimizer parameter groups: the pretrained transformer at its own `lr`."""
+        trainable = [p for p in self.parameters() if p.requires_grad]
+        if self.embedder is not None:
+            return [{"params": trainable, "lr": lr}]
+        special = {id(p) for p in self.encoder.pretrained_parameters()}
+        rest = [p for p in trainable if id(p) not in special]
+        encoder_lr = self.config.encoder.lr  # type: ignore[union-attr]
+        groups = [{"params": rest, "lr": lr}]
+        if special:
+            groups.append({"params": self.encoder.pretrained_parameters(), "lr": encoder_lr})
+        return groups
 
     def loss(self, batch: Batch) -> Tensor:
         """Return the training loss of a batch with gold `tags`, a scalar."""
@@ -59,6 +86,8 @@ class Tagger(nn.Module):
 
     def vocab_sizes(self) -> dict[str, int]:
         """Return the vocabulary sizes this tagger was built for."""
+        if self.embedder is None:
+            return {}
         sizes = {"tokens": self.embedder.tokens.num_embeddings}
         if self.embedder.bigrams is not None:
             sizes["bigrams"] = self.embedder.bigrams.num_embeddings

@@ -82,7 +82,12 @@ def bucketed_batches(
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """Return the optimizer a train config names; the one place that dispatches on it."""
-    parameters = [p for p in model.parameters() if p.requires_grad]
+    # a model may ask for parameter groups (a pretrained encoder trains at its own rate)
+    grouping = getattr(model, "parameter_groups", None)
+    parameters: Any = (
+        grouping(config.lr) if callable(grouping)
+        else [p for p in model.parameters() if p.requires_grad]
+    )  # fmt: skip
     match config.optimizer:
         case "adamw":
             return torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
@@ -170,7 +175,8 @@ def _train_epoch(
         run.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if config.clip > 0:
-            nn.utils.clip_grad_norm_(run.model.parameters(), config.clip)
+            trainable = [p for p in run.model.parameters() if p.requires_grad]
+            nn.utils.clip_grad_norm_(trainable, config.clip)
         run.optimizer.step()
         run.scheduler.step()
         total_loss += loss.item() * len(indices)

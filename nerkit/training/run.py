@@ -70,7 +70,8 @@ def train(
         [tokens for tokens, _ in pieces], model_config, extra_tokens=vectors or ()
     )
     model = build_model(config, vocabs, tags)
-    if vectors is not None:
+    vocabs.subwords = model.subwords  # a pretrained encoder's tokenizer, else None
+    if vectors is not None and model.embedder is not None:
         freeze = model_config.features.freeze_pretrained
         copy_vectors(model.embedder.tokens, vocabs.tokens, vectors, freeze)
     labels = LabelSet(tags)

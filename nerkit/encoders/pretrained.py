@@ -1,0 +1,282 @@
+"""Pretrained Hugging Face encoders (BERT-style) under a nerkit tagger: sub-words, windows, pooling.
+
+The ONLY nerkit module that imports `transformers`; `nerkit.encoders.build_encoder` imports it
+when a `bert*` encoder is asked for, so `import nerkit` and the other models never load it.
+
+Alignment. Every nerkit token (`nerkit.data.tokenize`) is turned into sub-words on its own, so
+each sub-word belongs to exactly one token and character offsets stay those of the tokens.
+With `char_positions`, a one-character token becomes ONE piece: the vocabulary entry of its
+NFKC form, else ``'▁' + form`` (SentencePiece) or ``'##' + form`` (WordPiece); only when none
+exists is it run through the tokenizer. A token the tokenizer maps to nothing gets [UNK], so
+every token has at least one sub-word.
+
+Windows. A sequence of n sub-words longer than a window (`max_positions` minus [CLS] and
+[SEP]) runs as overlapping windows starting every `stride` sub-words, the last one moved
+left to end at n. Each sub-word keeps the state from the window in which it is farthest
+from a cut edge (a window edge that is also the sequence's edge cuts nothing). The same
+code runs in training and inference, so gradients flow through every window.
+
+Shapes: B batch, T tokens, S sub-words, W windows, L window length (+2), H hidden size.
+    batch.pieces (B, S) long, batch.piece_tokens (B, S) long (owner token; -1 = padding)
+    -> (B, T, H') token states, H' = `output_dim`
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+import transformers
+from torch import Tensor, nn
+
+from nerkit.encoders.config import BertBiLSTMConfig, BertIDCNNConfig, PretrainedConfig
+from nerkit.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+MARKER = "nerkit_encoder.json"  # in a saved model's encoder/: weights live in the tagger's file
+
+__all__ = ["MARKER", "PretrainedEncoder", "SubwordTokenizer", "assign_windows", "save_files"]
+
+
+def _check_local(name_or_path: str) -> None:
+    path = Path(name_or_path)
+    if not path.exists() and (path.is_absolute() or name_or_path.startswith(".")):
+        raise ConfigError(
+            f"pretrained encoder directory {name_or_path!r} does not exist (give a directory "
+            "with config.json and tokenizer files, e.g. from 'nerkit encoders fetch me5-small')"
+        )
+
+
+class SubwordTokenizer:
+    """Token strings -> sub-word ids, one token at a time (see the module docstring)."""
+
+    def __init__(self, tokenizer: Any, char_positions: bool) -> None:
+        self.tokenizer, self.char_positions = tokenizer, char_positions
+        self.vocab: dict[str, int] = tokenizer.get_vocab()
+        self.unk_id = _special(tokenizer, "unk")
+        self.cls_id = _special(tokenizer, "cls", "bos")
+        self.sep_id = _special(tokenizer, "sep", "eos")
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        prefixes = ("▁", "##") if "▁" in self.vocab or _is_sentencepiece(self.vocab) else ("##",)
+        self.prefixes = prefixes
+        self._cache: dict[str, list[int]] = {}
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, char_positions: bool) -> SubwordTokenizer:
+        """Return the tokenizer of a model directory (or hub name) wrapped for nerkit."""
+        _check_local(str(name_or_path))
+        tokenizer = transformers.AutoTokenizer.from_pretrained(str(name_or_path))
+        return cls(tokenizer, char_positions)
+
+    def _lookup(self, char: str) -> int | None:
+        form = unicodedata.normalize("NFKC", char)
+        for candidate in (form, *(prefix + form for prefix in self.prefixes)):
+            if candidate in self.vocab:
+                return self.vocab[candidate]
+        return None
+
+    def _fill(self, tokens: Sequence[str]) -> None:
+        todo: list[str] = []
+        for token in dict.fromkeys(tokens):
+            if token in self._cache:
+                continue
+            found = self._lookup(token) if self.char_positions and len(token) == 1 else None
+            if found is not None:
+                self._cache[token] = [found]
+            else:
+                todo.append(token)
+        if todo:
+            forms = [unicodedata.normalize("NFKC", token) for token in todo]
+            encoded = self.tokenizer(forms, add_special_tokens=False)["input_ids"]
+            for token, ids in zip(todo, encoded, strict=True):
+                self._cache[token] = list(ids) or [self.unk_id]
+
+    def pieces(self, token: str) -> list[int]:
+        """Return the sub-word ids of one token (never empty)."""
+        self._fill([token])
+        return self._cache[token]
+
+    def encode(self, tokens: Sequence[str]) -> tuple[list[int], list[int]]:
+        """Return (sub-word ids, owner token index of each sub-word) of a token sequence."""
+        self._fill(tokens)
+        ids: list[int] = []
+        owners: list[int] = []
+        for index, token in enumerate(tokens):
+            pieces = self._cache[token]
+            ids.extend(pieces)
+            owners.extend([index] * len(pieces))
+        return ids, owners
+
+    def save(self, directory: Path) -> None:
+        """Write the tokenizer files into `directory`."""
+        self.tokenizer.save_pretrained(str(directory))
+
+
+def _special(tokenizer: Any, *names: str) -> int:
+    for name in names:
+        value = getattr(tokenizer, f"{name}_token_id", None)
+        if value is not None:
+            return int(value)
+    raise ConfigError(
+        f"the tokenizer defines no {' or '.join(names)} token (a BERT-style tokenizer needs "
+        "[CLS]/[SEP]/[UNK] or <s>/</s>/<unk>)"
+    )
+
+
+def _is_sentencepiece(vocab: dict[str, int]) -> bool:
+    return any(piece.startswith("▁") for piece in list(vocab)[:2000])
+
+
+def assign_windows(n: int, size: int, stride: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """Return the windows over n sub-words and, per sub-word, the window whose state it keeps.
+
+    Windows are ``(start, end)``, at most `size` long, starting every `stride`, the last moved
+    left to end at n. A sub-word's margin in a window is its distance to the nearer edge, an
+    edge at 0 or n counting as infinitely far; the window with the largest margin wins (the
+    earlier one on ties).
+    """
+    if n <= size:
+        return [(0, n)], [0] * n
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    while start + size < n:
+        bounds.append((start, start + size))
+        start += stride
+    bounds.append((n - size, n))
+    choice = []
+    for i in range(n):
+        margins = [
+            min(i - s if s > 0 else math.inf, e - 1 - i if e < n else math.inf)
+            if s <= i < e
+            else -1.0
+            for s, e in bounds
+        ]
+        choice.append(max(range(len(bounds)), key=lambda k: (margins[k], -k)))
+    return bounds, choice
+
+
+def _load_model(name_or_path: str) -> nn.Module:
+    _check_local(name_or_path)
+    path = Path(name_or_path)
+    if (path / MARKER).is_file():  # a saved nerkit model: architecture here, weights elsewhere
+        config = transformers.AutoConfig.from_pretrained(str(path))
+        model = transformers.AutoModel.from_config(config)
+    else:
+        model = transformers.AutoModel.from_pretrained(name_or_path, dtype=torch.float32)
+    if getattr(model, "pooler", None) is not None:
+        model.pooler = None  # unused by a tagger; would never get a gradient
+    return model
+
+
+class PretrainedEncoder(nn.Module):
+    """A pretrained transformer, pooled to tokens, optionally followed by a BiLSTM or IDCNN."""
+
+    def __init__(self, config: PretrainedConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.transformer = _load_model(config.name_or_path)
+        # the tokenizer that turns tokens into this model's sub-words (featurize uses it too)
+        self.subwords = SubwordTokenizer.load(config.name_or_path, config.char_positions)
+        self.cls_id, self.sep_id = self.subwords.cls_id, self.subwords.sep_id
+        self.pad_id = self.subwords.pad_id
+        limit = int(getattr(self.transformer.config, "max_position_embeddings", 512))
+        self.window = min(config.max_positions, limit) - 2
+        self.stride = min(config.stride or max(1, self.window // 2), self.window)
+        self._freeze(config)
+        hidden = int(self.transformer.config.hidden_size)
+        self.dropout = nn.Dropout(config.dropout)
+        self.top: nn.Module | None = None
+        self.output_dim = hidden
+        if isinstance(config, BertBiLSTMConfig):
+            from nerkit.encoders.recurrent import RecurrentEncoder
+
+            self.top = RecurrentEncoder(config.bilstm, hidden)
+        elif isinstance(config, BertIDCNNConfig):
+            from nerkit.encoders.idcnn import IDCNNEncoder
+
+            self.top = IDCNNEncoder(config.idcnn, hidden)
+        if self.top is not None:
+            self.output_dim = self.top.output_dim
+
+    def _freeze(self, config: PretrainedConfig) -> None:
+        if config.freeze_embeddings:
+            self.transformer.get_input_embeddings().weight.requires_grad_(False)
+        layers = _layers(self.transformer)
+        if config.freeze_layers > len(layers):
+            raise ConfigError(
+                f"freeze_layers is {config.freeze_layers} but the model has {len(layers)} layers"
+            )
+        for layer in list(layers)[: config.freeze_layers]:
+            layer.requires_grad_(False)
+
+    def pretrained_parameters(self) -> list[nn.Parameter]:
+        """Return the trainable parameters of the pretrained transformer (own learning rate)."""
+        return [p for p in self.transformer.parameters() if p.requires_grad]
+
+    def forward(self, pieces: Tensor, piece_tokens: Tensor, mask: Tensor) -> Tensor:
+        """Return token states (B, T, output_dim) from sub-words (B, S) and their owners."""
+        states = self._subword_states(pieces, piece_tokens)  # (B, S, H)
+        tokens = _pool(states, piece_tokens, mask.size(1), self.config.subword_pooling)
+        tokens = self.dropout(tokens)
+        return tokens if self.top is None else self.top(tokens, mask)
+
+    def _subword_states(self, pieces: Tensor, piece_tokens: Tensor) -> Tensor:
+        lengths = (piece_tokens >= 0).sum(dim=1).tolist()
+        rows: list[list[int]] = []
+        gather = torch.zeros(pieces.shape, dtype=torch.long)
+        width = min(self.window, max(lengths)) + 2
+        for b, n in enumerate(lengths):
+            bounds, choice = assign_windows(n, self.window, self.stride)
+            first_row = len(rows)
+            for start, end in bounds:
+                rows.append([self.cls_id, *pieces[b, start:end].tolist(), self.sep_id])
+            for i, k in enumerate(choice):
+                gather[b, i] = (first_row + k) * width + 1 + i - bounds[k][0]
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        attention = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, row in enumerate(rows):
+            ids[r, : len(row)] = torch.tensor(row)
+            attention[r, : len(row)] = 1
+        output = self.transformer(input_ids=ids.to(pieces.device),
+                                  attention_mask=attention.to(pieces.device))  # fmt: skip
+        hidden = output.last_hidden_state  # (W, L, H)
+        flat = hidden.reshape(-1, hidden.size(-1))
+        return flat[gather.to(pieces.device)]  # (B, S, H)
+
+
+def _layers(model: nn.Module) -> Sequence[nn.Module]:
+    encoder = getattr(model, "encoder", None)
+    layers = getattr(encoder, "layer", None) or getattr(encoder, "layers", None)
+    return layers if layers is not None else []
+
+
+def _pool(states: Tensor, piece_tokens: Tensor, num_tokens: int, how: str) -> Tensor:
+    """Return (B, T, H) token states from (B, S, H) sub-word states: first or mean sub-word."""
+    batch, _, hidden = states.shape
+    valid = piece_tokens >= 0
+    owner = torch.where(valid, piece_tokens, torch.full_like(piece_tokens, num_tokens))
+    counts = torch.zeros(batch, num_tokens + 1, dtype=states.dtype, device=states.device)
+    counts.scatter_add_(1, owner, valid.to(states.dtype))
+    counts = counts[:, :num_tokens]
+    if how == "first":
+        first = (counts.cumsum(dim=1) - counts).long().clamp(max=states.size(1) - 1)
+        return states.gather(1, first[..., None].expand(batch, num_tokens, hidden))
+    sums = torch.zeros(batch, num_tokens + 1, hidden, dtype=states.dtype, device=states.device)
+    sums.scatter_add_(1, owner[..., None].expand_as(states), states)
+    return sums[:, :num_tokens] / counts.clamp(min=1.0)[..., None]
+
+
+def save_files(encoder: PretrainedEncoder, directory: Path) -> None:
+    """Write the transformer's config and the tokenizer (not the weights) into `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    encoder.transformer.config.save_pretrained(str(directory))
+    encoder.subwords.save(directory)
+    marker = {"weights": "../weights.safetensors", "prefix": "encoder.transformer."}
+    (directory / MARKER).write_text(json.dumps(marker) + "\n", encoding="utf-8")
