@@ -45,6 +45,11 @@ MARKER = "nerkit_encoder.json"  # in a saved model's encoder/: weights live in t
 __all__ = ["MARKER", "PretrainedEncoder", "SubwordTokenizer", "assign_windows", "save_files"]
 
 
+def _resolve(name_or_path: str) -> str:
+    """Return a local path with ~ expanded, or a hub name unchanged."""
+    return str(Path(name_or_path).expanduser()) if name_or_path.startswith("~") else name_or_path
+
+
 def _check_local(name_or_path: str) -> None:
     path = Path(name_or_path)
     if not path.exists() and (path.is_absolute() or name_or_path.startswith(".")):
@@ -71,8 +76,9 @@ class SubwordTokenizer:
     @classmethod
     def load(cls, name_or_path: str | Path, char_positions: bool) -> SubwordTokenizer:
         """Return the tokenizer of a model directory (or hub name) wrapped for nerkit."""
-        _check_local(str(name_or_path))
-        tokenizer = transformers.AutoTokenizer.from_pretrained(str(name_or_path))
+        name_or_path = _resolve(str(name_or_path))
+        _check_local(name_or_path)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(name_or_path)
         return cls(tokenizer, char_positions)
 
     def _lookup(self, char: str) -> int | None:
@@ -163,6 +169,7 @@ def assign_windows(n: int, size: int, stride: int) -> tuple[list[tuple[int, int]
 
 
 def _load_model(name_or_path: str) -> nn.Module:
+    name_or_path = _resolve(name_or_path)
     _check_local(name_or_path)
     path = Path(name_or_path)
     if (path / MARKER).is_file():  # a saved nerkit model: architecture here, weights elsewhere
