@@ -7,20 +7,41 @@ in overlapping windows of `data.max_length` tokens merged back into one span lis
 `Entity.score` is the minimum, over the entity's tokens, of the posterior probability
 of the tag predicted there: the CRF marginal for a CRF head, the softmax output for
 a softmax head (see `nerkit.models.inference`).
+
+`predict_nbest` gives the k most probable analyses of each text (CRF models, texts of
+at most `data.max_length` tokens: n-best paths are not defined across windows).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from nerkit.artifacts import load_model
 from nerkit.data.tokenize import tokenize
-from nerkit.models.inference import tag_sequences
+from nerkit.errors import NerkitError
+from nerkit.models.heads import CRFHead
+from nerkit.models.inference import ScoredSpan, nbest_sequences, tag_sequences
 from nerkit.schemes import parse_scheme, split_tag
 from nerkit.types import Entity, Token
 
 __all__ = ["Predictor"]
+
+_SPACE = re.compile(r"\s")  # matches exactly the characters for which str.isspace() is True
+
+
+def _char_tokens(text: str) -> tuple[list[str], list[int]]:
+    """Return the tokens and offsets of `tokenize(text, "char")` without building Tokens."""
+    if _SPACE.search(text) is None:  # most texts: every character is a token
+        return list(text), list(range(len(text)))
+    offsets = [i for i, char in enumerate(text) if not char.isspace()]
+    return [text[i] for i in offsets], offsets
+
+
+def _entity(text: str, start: int, end: int, scored: ScoredSpan) -> Entity:
+    return Entity(start, end, scored.span.label, text[start:end], round(scored.score, 6))
 
 
 class Predictor:
@@ -64,32 +85,99 @@ class Predictor:
             "test": self.metadata.get("test"),
         }
 
-    def predict(self, texts: list[str], batch_size: int = 64) -> list[list[Entity]]:
-        """Return the entities of each text, sorted by position; an empty text gives []."""
+    def predict(
+        self, texts: list[str], batch_size: int = 64, confidence: bool = True
+    ) -> list[list[Entity]]:
+        """Return the entities of each text, sorted by position; an empty text gives [].
+
+        `confidence=False` skips the posteriors: faster, and every score is NaN.
+        """
         if isinstance(texts, str):
             raise TypeError("predict() takes a list of texts; wrap a single text in a list")
-        tokens = [tokenize(text, mode=self.config.model.tokenization) for text in texts]
-        return self.predict_tokens(texts, tokens, batch_size=batch_size)
+        if self.config.model.tokenization != "char":
+            tokens = [tokenize(text, mode=self.config.model.tokenization) for text in texts]
+            return self.predict_tokens(texts, tokens, batch_size, confidence)
+        # char mode: offsets straight from the text (no Token objects on the hot path)
+        strings, offsets = zip(*map(_char_tokens, texts)) if texts else ((), ())
+        found = self._tag(strings, batch_size, confidence)
+        return [
+            [_entity(text, at[s.span.start], at[s.span.end - 1] + 1, s) for s in spans]
+            for text, at, spans in zip(texts, offsets, found, strict=True)
+        ]
 
     def predict_tokens(
-        self, texts: list[str], tokens: list[list[Token]], batch_size: int = 64
+        self,
+        texts: list[str],
+        tokens: list[list[Token]],
+        batch_size: int = 64,
+        confidence: bool = True,
     ) -> list[list[Entity]]:
         """Return the entities of texts whose tokens (with char offsets) are already known."""
-        found = tag_sequences(
+        found = self._tag(
+            [[t.text for t in sentence] for sentence in tokens], batch_size, confidence
+        )
+        return [
+            [_entity(text, at[s.span.start].start, at[s.span.end - 1].end, s) for s in spans]
+            for text, at, spans in zip(texts, tokens, found, strict=True)
+        ]
+
+    def _tag(
+        self, sequences: Sequence[Sequence[str]], batch_size: int, confidence: bool
+    ) -> list[list[ScoredSpan]]:
+        return tag_sequences(
             self.model,
             self.vocabs,
-            [[token.text for token in sentence] for sentence in tokens],
+            sequences,
             batch_size=batch_size,
             max_length=self.config.data.max_length,
+            confidence=confidence,
         )
-        results: list[list[Entity]] = []
-        for text, sentence, spans in zip(texts, tokens, found, strict=True):
-            entities = []
-            for scored in spans:
-                start = sentence[scored.span.start].start
-                end = sentence[scored.span.end - 1].end
-                entities.append(
-                    Entity(start, end, scored.span.label, text[start:end], round(scored.score, 6))
+
+    def predict_nbest(
+        self, texts: list[str], k: int, batch_size: int = 64
+    ) -> list[list[tuple[list[Entity], float]]]:
+        """Return up to k analyses of each text, most probable first: (entities, probability).
+
+        The probability of an analysis is that of its CRF tag path, exp(score - log Z); an
+        entity's score is the lowest marginal of the tags that path chose on its tokens. The
+        first analysis is the one `predict` returns; an empty text has one, ([], 1.0). Raises
+        `NerkitError` for a model without a CRF head and for a text longer than one window
+        (`data.max_length` tokens): the k best paths of overlapping windows do not combine
+        into the k best paths of the whole text, so split such texts into sentences first.
+        """
+        if isinstance(texts, str):
+            raise TypeError("predict_nbest() takes a list of texts; wrap a text in a list")
+        self._check_nbest()
+        tokens = [tokenize(text, mode=self.config.model.tokenization) for text in texts]
+        max_length = self.config.data.max_length
+        too_long = [i for i, sentence in enumerate(tokens) if len(sentence) > max_length]
+        if too_long:
+            raise NerkitError(
+                f"n-best analyses need texts of at most {max_length} tokens, texts "
+                f"{too_long[:10]} are longer (split the texts into sentences, or use predict())"
+            )
+        found = nbest_sequences(
+            self.model, self.vocabs, [[t.text for t in s] for s in tokens], k, batch_size=batch_size
+        )
+        return [
+            [
+                (
+                    [
+                        _entity(text, at[s.span.start].start, at[s.span.end - 1].end, s)
+                        for s in spans
+                    ],
+                    p,
                 )
-            results.append(entities)
-        return results
+                for spans, p in analyses
+            ]
+            for text, at, analyses in zip(texts, tokens, found, strict=True)
+        ]
+
+    def _check_nbest(self) -> None:
+        head = getattr(self.model, "head", None)
+        if not isinstance(head, CRFHead):
+            found = f"a {self.config.model.head} head" if head is not None else "no torch model"
+            raise NerkitError(
+                f"n-best analyses need a CRF model run by torch, this one has {found} "
+                "(use predict() for the best analysis, or a model trained with head: crf)"
+            )

@@ -174,6 +174,8 @@ def _lenient_spans(tags: list[_Tag]) -> list[Span]:
     begin = 0
     prev = _OUTSIDE
     for i, cur in enumerate([*tags, _OUTSIDE]):
+        if cur is _OUTSIDE and prev is _OUTSIDE:
+            continue  # no chunk ends or starts between two O tags (the common case)
         if _lenient_end(prev, cur):
             spans.append(Span(begin, i, prev[1] or ""))
         if _lenient_start(prev, cur):

@@ -11,6 +11,7 @@ predictions `merge_window_spans` joins back (the rule is in its docstring).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
 
 from nerkit.schemes import Scheme, parse_scheme, spans_to_tags, tags_to_spans
@@ -112,8 +113,15 @@ def merge_window_spans(
             left = math.inf if w_start == low else span.start - w_start
             right = math.inf if w_end == high else w_end - span.end
             candidates.append((-min(left, right), -(span.end - span.start), k, span))
-    kept: list[Span] = []
+    kept: list[Span] = []  # sorted by start; disjoint, so sorted by end as well
+    starts: list[int] = []
     for *_, span in sorted(candidates, key=lambda c: c[:3]):
-        if all(span.end <= k.start or k.end <= span.start for k in kept):
-            kept.append(span)
-    return sorted(kept)
+        # only the kept neighbours on either side can overlap: bisect instead of a scan
+        index = bisect_right(starts, span.start)
+        if index and kept[index - 1].end > span.start:
+            continue
+        if index < len(kept) and kept[index].start < span.end:
+            continue
+        kept.insert(index, span)
+        starts.insert(index, span.start)
+    return kept

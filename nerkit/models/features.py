@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import torch
@@ -141,13 +142,14 @@ def featurize(
     tokens: Sequence[str], vocabs: Vocabs, config: ModelConfig, tags: list[int] | None = None
 ) -> Instance:
     """Return the id features of one token sequence."""
-    forms = [normalise(token, config) for token in tokens]
+    # `normalise` for the whole sequence at once (this runs once per token of a corpus)
+    forms = [token.lower() for token in tokens] if config.features.lowercase else list(tokens)
     bigrams = None
     if vocabs.bigrams is not None:
-        bigrams = [
-            (vocabs.bigrams.id(left), vocabs.bigrams.id(right))
-            for left, right in bigram_strings(forms)
-        ]
+        # the right bigram of token i is the left bigram of token i + 1: look each up once
+        padded = [BOS, *forms, EOS]
+        ids = vocabs.bigrams.ids([a + b for a, b in pairwise(padded)])
+        bigrams = list(pairwise(ids))
     chars = None
     if vocabs.chars is not None:
         chars = [vocabs.chars.ids(list(token)) or [1] for token in tokens]
@@ -163,16 +165,17 @@ def featurize(
 def collate(instances: Sequence[Instance]) -> Batch:
     """Pad a list of instances into a `Batch` (every instance needs at least one token)."""
     size, length = len(instances), max(len(instance) for instance in instances)
-    tokens = torch.zeros(size, length, dtype=torch.long)
-    mask = torch.zeros(size, length, dtype=torch.bool)
-    for b, instance in enumerate(instances):
-        tokens[b, : len(instance)] = torch.tensor(instance.tokens, dtype=torch.long)
-        mask[b, : len(instance)] = True
-    batch = Batch(tokens=tokens, mask=mask)
+    # one torch.tensor per field from padded lists: far cheaper than one per instance
+    lengths = torch.tensor([len(instance) for instance in instances])
+    mask = torch.arange(length) < lengths.unsqueeze(1)  # (B, T)
+    padded = [list(x.tokens) + [0] * (length - len(x)) for x in instances]
+    tokens = torch.tensor(padded, dtype=torch.long)
+    batch = Batch(tokens=tokens.view(size, length), mask=mask)
     if instances[0].bigrams is not None:
-        batch.bigrams = torch.zeros(size, length, 2, dtype=torch.long)
-        for b, instance in enumerate(instances):
-            batch.bigrams[b, : len(instance)] = torch.tensor(instance.bigrams, dtype=torch.long)
+        batch.bigrams = torch.tensor(
+            [list(x.bigrams or []) + [(0, 0)] * (length - len(x)) for x in instances],
+            dtype=torch.long,
+        ).view(size, length, 2)
     if instances[0].chars is not None:
         width = max(len(word) for instance in instances for word in instance.chars or [])
         batch.chars = torch.zeros(size, length, width, dtype=torch.long)
@@ -180,9 +183,9 @@ def collate(instances: Sequence[Instance]) -> Batch:
             for t, word in enumerate(instance.chars or []):
                 batch.chars[b, t, : len(word)] = torch.tensor(word, dtype=torch.long)
     if instances[0].tags is not None:
-        batch.tags = torch.zeros(size, length, dtype=torch.long)
-        for b, instance in enumerate(instances):
-            batch.tags[b, : len(instance)] = torch.tensor(instance.tags, dtype=torch.long)
+        batch.tags = torch.tensor(
+            [list(x.tags or []) + [0] * (length - len(x)) for x in instances], dtype=torch.long
+        ).view(size, length)
     if instances[0].pieces is not None:
         _collate_pieces(batch, instances)
     return batch

@@ -6,6 +6,8 @@ the same decoding. Spans here are in token offsets; the caller maps them to char
 Confidence: the score of an entity is the MINIMUM over its tokens of the posterior
 probability of the tag the decoder chose there (CRF marginals, or softmax outputs for
 the softmax head). The minimum makes an entity only as confident as its weakest token.
+
+`nbest_sequences` gives the k best analyses of whole sequences (CRF models only).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
+from torch import Tensor
 
 from nerkit.data.alignment import merge_window_spans, windows
-from nerkit.models.features import Vocabs, collate, featurize
+from nerkit.models.features import Batch, Vocabs, collate, featurize
+from nerkit.models.heads import CRFHead
 from nerkit.models.tagger import Tagger
-from nerkit.schemes import parse_scheme, tags_to_spans
+from nerkit.schemes import Scheme, parse_scheme, tags_to_spans
 from nerkit.types import Span
 
 
@@ -62,6 +66,7 @@ def tag_sequences(
     scheme = parse_scheme(model.config.scheme)
     was_training = model.training
     model.eval()
+    tags = list(model.tags)
     try:
         for first in range(0, len(order), batch_size):
             chunk = order[first : first + batch_size]
@@ -69,23 +74,34 @@ def tag_sequences(
                 featurize(sequences[items[k][0]][items[k][1] : items[k][2]], vocabs, model.config)
                 for k in chunk
             ]
-            batch = collate(instances)
-            if confidence:
-                paths, probabilities = model.decode_with_probabilities(batch)
-            else:
-                paths, probabilities = model.decode(batch), None
+            paths, chosen = _decode(model, collate(instances), confidence)
             for b, (k, path) in enumerate(zip(chunk, paths, strict=True)):
                 offset = items[k][1]
-                for span in tags_to_spans([model.tags[i] for i in path], scheme):
-                    score = math.nan
-                    if probabilities is not None:
-                        steps = range(span.start, span.end)
-                        score = min(float(probabilities[b, t, path[t]]) for t in steps)
-                    shifted = Span(span.start + offset, span.end + offset, span.label)
-                    found[k].append(ScoredSpan(shifted, score))
+                for span in tags_to_spans([tags[i] for i in path], scheme):
+                    score = math.nan if chosen is None else min(chosen[b][span.start : span.end])
+                    if offset:
+                        span = Span(span.start + offset, span.end + offset, span.label)
+                    found[k].append(ScoredSpan(span, score))
     finally:
         model.train(was_training)
     return _merge(items, found, len(sequences))
+
+
+def _decode(
+    model: Tagger, batch: Batch, confidence: bool
+) -> tuple[list[list[int]], list[list[float]] | None]:
+    """Return the best paths and, with `confidence`, each step's probability of its tag.
+
+    One gather and one `tolist` per batch: reading the (B, T, C) probabilities one
+    element at a time from Python costs more than the whole CRF.
+    """
+    if not confidence and hasattr(model, "decode"):  # an ONNX stand-in has no decode()
+        return model.decode(batch), None
+    paths, probabilities = model.decode_with_probabilities(batch)
+    length = probabilities.size(1)
+    padded = torch.tensor([path + [0] * (length - len(path)) for path in paths], dtype=torch.long)
+    chosen = probabilities.gather(2, padded.view(len(paths), length, 1))  # (B, T, 1)
+    return paths, chosen.view(len(paths), length).tolist() if confidence else None
 
 
 def _merge(
@@ -109,3 +125,68 @@ def _merge(
         merged = merge_window_spans(bounds, [[s.span for s in found[k]] for k in keys])
         results.append([ScoredSpan(span, scores[span]) for span in merged])
     return results
+
+
+@torch.no_grad()
+def nbest_sequences(
+    model: Tagger,
+    vocabs: Vocabs,
+    sequences: Sequence[Sequence[str]],
+    k: int,
+    *,
+    batch_size: int = 64,
+) -> list[list[tuple[list[ScoredSpan], float]]]:
+    """Return up to k analyses of each sequence, most probable first: (scored spans, probability).
+
+    A path's probability is exp(score - log Z); a span's score is, as in `tag_sequences`,
+    the lowest CRF marginal of the tags this path chose on its tokens. An empty sequence
+    has one analysis: no spans, probability 1. CRF models only, and no windows: each
+    sequence is decoded whole (the k best paths of overlapping windows do not combine
+    into the k best paths of the whole sequence), so the caller bounds the length.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k!r}")
+    if not isinstance(model.head, CRFHead):
+        raise ValueError(f"n-best decoding needs a CRF head, got {type(model.head).__name__}")
+    crf, scheme = model.head.crf, parse_scheme(model.config.scheme)
+    results: list[list[tuple[list[ScoredSpan], float]]] = [
+        [([], 1.0)] if not tokens else [] for tokens in sequences
+    ]
+    present = sorted((i for i, s in enumerate(sequences) if s), key=lambda i: len(sequences[i]))
+    was_training = model.training
+    model.eval()
+    try:
+        for first in range(0, len(present), batch_size):
+            chunk = present[first : first + batch_size]
+            batch = collate([featurize(sequences[i], vocabs, model.config) for i in chunk])
+            emissions = model.emissions(batch)  # (B, T, C)
+            log_z = crf.log_partition(emissions, batch.mask).tolist()
+            marginals = crf.marginals(emissions, batch.mask)  # (B, T, C)
+            decoded = crf.decode_nbest(emissions, batch.mask, k)
+            for b, (i, paths) in enumerate(zip(chunk, decoded, strict=True)):
+                results[i] = [
+                    (
+                        _path_spans(path, marginals[b], model.tags, scheme),
+                        _probability(score, log_z[b]),
+                    )
+                    for path, score in paths
+                ]
+    finally:
+        model.train(was_training)
+    return results
+
+
+def _path_spans(
+    path: list[int], marginals: Tensor, tags: Sequence[str], scheme: Scheme
+) -> list[ScoredSpan]:
+    """Return the spans of one tag path, scored by the marginals (T, C) of its tags."""
+    chosen = marginals[torch.arange(len(path)), torch.tensor(path, dtype=torch.long)].tolist()
+    return [
+        ScoredSpan(span, min(chosen[span.start : span.end]))
+        for span in tags_to_spans([tags[i] for i in path], scheme)
+    ]
+
+
+def _probability(score: float, log_z: float) -> float:
+    # a path's score can exceed log Z by rounding (float32) when it holds all the mass
+    return min(1.0, math.exp(score - log_z))
