@@ -176,7 +176,7 @@ class Predictor:
     def _check_nbest(self) -> None:
         head = getattr(self.model, "head", None)
         if not isinstance(head, CRFHead):
-            found = f"a {self.config.model.head} head" if head is not None else "no torch model"
+            found = "a softmax head" if head is not None else "no torch model (ONNX)"
             raise NerkitError(
                 f"n-best analyses need a CRF model run by torch, this one has {found} "
                 "(use predict() for the best analysis, or a model trained with head: crf)"

@@ -9,7 +9,8 @@ from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_cor
 
 from nerkit import api
 from nerkit.data.alignment import merge_window_spans, windows
-from nerkit.errors import ArtifactError
+from nerkit.errors import ArtifactError, NerkitError
+from nerkit.models.heads import SoftmaxHead
 from nerkit.predict import Predictor
 from nerkit.types import Span
 
@@ -95,3 +96,45 @@ def test_a_newer_format_version_is_refused(model_dir, tmp_path):
     (copy / "metadata.json").write_text('{"format_version": 99}')
     with pytest.raises(ArtifactError, match="format_version 99 is not supported"):
         Predictor(copy)
+
+
+def test_nbest_first_analysis_is_the_prediction(model_dir):
+    predictor = Predictor(model_dir)
+    texts = [example.text for example in EXAMPLES[:4]] + ["张三"]
+    analyses = predictor.predict_nbest(texts, k=3, batch_size=2)
+    for entities, candidates in zip(predictor.predict(texts), analyses, strict=True):
+        assert 1 <= len(candidates) <= 3
+        best = candidates[0][0]
+        assert triples(best) == triples(entities)
+        assert [e.score for e in best] == pytest.approx([e.score for e in entities], abs=1e-5)
+        probabilities = [probability for _, probability in candidates]
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert 0.0 < sum(probabilities) <= 1.0 + 1e-6
+
+
+def test_nbest_of_a_one_character_text_covers_every_path(model_dir):
+    # one token: each allowed tag (O and S-*) is one path, so k large gives all the mass
+    (candidates,) = Predictor(model_dir).predict_nbest(["张"], k=50)
+    assert len(candidates) == 4
+    assert sum(probability for _, probability in candidates) == pytest.approx(1.0, abs=1e-4)
+    assert {tuple(triples(entities)) for entities, _ in candidates} == {
+        (),
+        ((0, 1, "LOC"),),
+        ((0, 1, "ORG"),),
+        ((0, 1, "PER"),),
+    }
+
+
+def test_nbest_of_empty_texts_is_one_empty_analysis(model_dir):
+    assert Predictor(model_dir).predict_nbest(["", " "], k=2) == [[([], 1.0)], [([], 1.0)]]
+
+
+def test_nbest_refuses_long_texts_softmax_models_and_bad_k(model_dir):
+    predictor = Predictor(model_dir)
+    with pytest.raises(NerkitError, match=r"at most 12 tokens, texts \[1\] are longer.*split"):
+        predictor.predict_nbest(["张三", "张三在北京工作。李四去了上海。"], k=2)
+    with pytest.raises(ValueError, match="k must be at least 1, got 0"):
+        predictor.predict_nbest(["张三"], k=0)
+    predictor.model.head = SoftmaxHead(len(predictor.tags))
+    with pytest.raises(NerkitError, match=r"need a CRF model.*softmax head"):
+        predictor.predict_nbest(["张三"], k=2)
