@@ -237,17 +237,16 @@ class _LogPartition(torch.autograd.Function):
         beta, incoming = _scaled_backward(batch, norms, exp_em, exp_tr, exp_end, end_norm)
         grad = grad_log_z[batch.order] if not batch.identity else grad_log_z  # (B,)
         weight = grad.view(1, -1, 1)
-        posterior = alpha * beta  # (T, B, C)
-        grad_emissions = batch.unsort((posterior * weight).transpose(0, 1))
-        grad_start = (posterior[0] * grad.unsqueeze(1)).sum(dim=0)
         num_tags = exp_tr.size(0)
-        pair_sums = alpha[:-1].reshape(-1, num_tags).t() @ (incoming[1:] * weight).reshape(
-            -1, num_tags
-        )
-        grad_transitions = exp_tr * pair_sums
+        # beta and incoming are fresh tensors: scale them in place (the saved ones stay intact)
+        pairs = incoming[1:].mul_(weight).reshape(-1, num_tags)  # (T-1 * B, C)
+        grad_transitions = exp_tr * (alpha[:-1].reshape(-1, num_tags).t() @ pairs)
         rows = torch.arange(alpha.size(1), device=alpha.device)
         last = alpha[batch.lengths - 1, rows] * exp_end / end_norm.unsqueeze(1)  # (B, C)
         grad_end = (last * grad.unsqueeze(1)).sum(dim=0)
+        posterior = beta.mul_(alpha).mul_(weight)  # (T, B, C) weighted marginals
+        grad_start = posterior[0].sum(dim=0)
+        grad_emissions = batch.unsort(posterior.transpose(0, 1))
         return grad_emissions, None, grad_transitions, grad_start, grad_end
 
 
