@@ -32,6 +32,11 @@ class CRF(nn.Module):
     They have probability exactly zero in `log_partition`, `nll` and `marginals`, and
     never appear in `decode` or `decode_nbest`; a gold path that uses one (a data error)
     gets a large finite penalty (-1e4) instead of an infinite loss.
+
+    Why training too: on Resume (char BiLSTM-CRF, 12 epochs, seed 42,
+    `benchmarks/crf_constraints.py`) constraining training and decoding gave test F1 94.06,
+    constraining decoding only 93.32, no constraints 92.69, with the best dev F1 in the same
+    order (93.33 / 92.71 / 92.53).
     """
 
     def __init__(self, num_tags: int, allowed: Tensor | list[list[bool]] | None = None) -> None:
