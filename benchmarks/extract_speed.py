@@ -33,28 +33,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
+from msra import MSRA_TEST, msra_sentences
 
 from nerkit.extract import ExtractOptions, extract
 from nerkit.predict import Predictor
 
-ROOT = Path(__file__).resolve().parents[1]
-MSRA_TEST = ROOT.parent / "shared" / "data" / "msra" / "msra_test_bio"
 _BYTE_MASK = "cur_bp.masked_fill_(mask[idx].view(batch_size, 1).expand(batch_size, tag_size), 0)"
-
-
-def msra_sentences(path: Path = MSRA_TEST) -> list[str]:
-    """Return the sentences of a char-per-line BIO file, characters joined."""
-    sentences, current = [], []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                current.append(line.split()[0])
-            elif current:
-                sentences.append("".join(current))
-                current = []
-    if current:
-        sentences.append("".join(current))
-    return sentences
 
 
 def report(system: str, sentences: list[str], seconds: float, **extra: object) -> None:

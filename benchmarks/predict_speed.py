@@ -29,23 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-MSRA_TEST = ROOT.parent / "shared" / "data" / "msra" / "msra_test_bio"
-
-
-def msra_sentences(path: Path = MSRA_TEST) -> list[str]:
-    """Return the sentences of a char-per-line BIO file, characters joined."""
-    sentences, current = [], []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                current.append(line.split()[0])
-            elif current:
-                sentences.append("".join(current))
-                current = []
-    if current:
-        sentences.append("".join(current))
-    return sentences
+from msra import msra_sentences
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:

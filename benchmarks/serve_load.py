@@ -24,27 +24,9 @@ import time
 from pathlib import Path
 
 import httpx
+from msra import MSRA_TEST, msra_sentences
 
-ROOT = Path(__file__).resolve().parents[1]
-MSRA_TEST = ROOT.parent / "shared" / "data" / "msra" / "msra_test_bio"
 FALLBACK = ["张三在北京工作。", "华为总部在深圳。", "Alice lives in Paris.", "李四去了上海。"]
-
-
-def msra_sentences(path: Path = MSRA_TEST, limit: int = 5000) -> list[str]:
-    """Return up to `limit` sentences of a char-per-line BIO file, characters joined."""
-    sentences, current = [], []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                current.append(line.split()[0])
-            elif current:
-                sentences.append("".join(current))
-                current = []
-                if len(sentences) >= limit:
-                    break
-    if current and len(sentences) < limit:
-        sentences.append("".join(current))
-    return sentences
 
 
 def free_port() -> int:
@@ -107,7 +89,7 @@ def main() -> None:
     parser.add_argument("--texts-per-request", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per run")
     args = parser.parse_args()
-    texts = msra_sentences() if MSRA_TEST.is_file() else FALLBACK
+    texts = msra_sentences(limit=5000) if MSRA_TEST.is_file() else FALLBACK
     k = args.texts_per_request
     payloads = [
         {"texts": [texts[(i * k + j) % len(texts)] for j in range(k)]} for i in range(args.requests)

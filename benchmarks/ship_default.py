@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import torch
+from msra import MSRA_TEST
 from safetensors.torch import load_file, save_file
 
 from nerkit import api
@@ -27,7 +28,6 @@ from nerkit.artifacts import file_sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "nerkit" / "models" / "default"
-MSRA_TEST = ROOT.parent / "shared" / "data" / "msra" / "msra_test_bio"
 COPIED = ("config.json", "labels.json", "vocab.json", "metadata.json", "train_log.jsonl")
 
 
