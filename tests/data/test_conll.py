@@ -40,9 +40,16 @@ def test_character_per_line_chinese_with_bmes_and_fullwidth(tmp_path):
     path = tmp_path / "train.char.bmes"
     path.write_text("高 B-NAME\n小 M-NAME\n勇 E-NAME\n： O\n１ O\n９ O\na O\n\n", encoding="utf-8")
     (example,) = read_conll(path)
-    assert example.text == "高小勇：１９ a"
+    assert example.text == "高小勇：１９a"  # a character-per-line sentence: no separators
     assert example.spans == (Span(0, 3, "NAME"),)
     assert example.meta["scheme"] == "BMES"
+
+
+def test_character_per_line_sentences_get_their_original_text_back():
+    text, tokens = join_tokens(["1", "9", "9", "7", "年", "，", "A", "P", "E", "C"])
+    assert text == "1997年，APEC"
+    assert [token.start for token in tokens] == list(range(10))
+    assert join_tokens(["I", "."])[0] == "I ."  # single characters but no CJK: English spacing
 
 
 def test_join_rule_spaces_only_between_non_wide_neighbours():

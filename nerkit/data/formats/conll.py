@@ -3,11 +3,13 @@ tag last (or ``tag_column``), a blank line between sentences, ``-DOCSTART-`` lin
 documents. Character-per-line Chinese corpora (MSRA ``char\\tBIO``, Resume ``char BMES``) are
 this format too.
 
-Text reconstruction (exact rule): the tokens of a sentence are joined with no separator when
-the last character of the previous token and the first character of the next one are both CJK
-or full-width (`nerkit.data.tokenize.is_wide`), and with a single space otherwise. So
-``中 国`` -> ``中国``, ``EU rejects`` -> ``EU rejects``, ``在 Apple`` -> ``在 Apple``. Each
-`Token` points into that text.
+Text reconstruction (exact rule): a sentence whose tokens are all single characters and which
+has a CJK or full-width character (`nerkit.data.tokenize.is_wide`) is a character-per-line
+sentence and is joined with no separator, so MSRA's ``1 9 9 7 年`` gives back ``1997年``.
+Otherwise tokens are joined with no separator when the last character of the previous token
+and the first character of the next one are both CJK or full-width, and with a single space
+otherwise: ``中国 人民`` -> ``中国人民``, ``EU rejects`` -> ``EU rejects``, ``在 Apple`` ->
+``在 Apple``. Each `Token` points into that text.
 
 Example.meta: ``line`` (first line of the sentence), ``scheme`` (given or detected),
 ``scheme_detected``, ``doc`` (index of the -DOCSTART- document, 0 before any), ``docstart``
@@ -52,8 +54,9 @@ def join_tokens(words: Sequence[str]) -> tuple[str, tuple[Token, ...]]:
     parts: list[str] = []
     tokens: list[Token] = []
     position = 0
+    per_character = all(len(word) == 1 for word in words) and any(map(is_wide, words))
     for i, word in enumerate(words):
-        if i and not (is_wide(words[i - 1][-1]) and is_wide(word[0])):
+        if i and not per_character and not (is_wide(words[i - 1][-1]) and is_wide(word[0])):
             parts.append(" ")
             position += 1
         parts.append(word)
