@@ -19,7 +19,6 @@ file and what to do.
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 from importlib import metadata as _importlib_metadata
@@ -30,6 +29,7 @@ import torch
 from pydantic import ValidationError
 from safetensors.torch import load_file, save_file
 
+from nerkit.checksums import file_sha256
 from nerkit.encoders import is_pretrained
 from nerkit.errors import ArtifactError
 from nerkit.models.config import Config, ModelConfig
@@ -50,15 +50,6 @@ def versions() -> dict[str, str]:
     except _importlib_metadata.PackageNotFoundError:  # pragma: no cover
         nerkit_version = "unknown"
     return {"nerkit": nerkit_version, "torch": torch.__version__}
-
-
-def file_sha256(path: Path) -> str:
-    """Return the hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

