@@ -18,6 +18,12 @@ rewritten with `torch.cond`/scan-style control flow.) Inside the graph forbidden
 score -1e4 instead of -inf (exp(-1e4) is 0 in float32, so nothing changes, but no NaN
 can come from -inf - -inf in ONNX's log-sum-exp).
 
+Calibration: the head's temperature T (`docs/calibration.md`) is baked into the graph: the
+probabilities are computed from emissions and transitions divided by T, the paths from the
+raw scores. The graph's metadata property `nerkit_temperature` records T, and
+`OnnxPredictor` refuses a graph whose T differs from its model directory's (re-export after
+`nerkit calibrate`).
+
 `OnnxPredictor` is a `Predictor` whose model is replaced by the onnxruntime session:
 tokenization, featurisation, windows, batching and entity building are the Predictor's
 own code, so both give the same entities.
@@ -51,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 _FORBIDDEN = -1e4
 OPSET = 17
+TEMPERATURE_KEY = "nerkit_temperature"
 
 
 def _viterbi(
@@ -114,21 +121,27 @@ class _ExportedTagger(nn.Module):
         # scripted (not traced): their loops must become ONNX Loops over the dynamic length
         self.viterbi = torch.jit.script(_viterbi)
         self.marginals = torch.jit.script(_marginals)
+        self.register_buffer("inverse_temperature", 1.0 / model.head.temperature.detach())
         if self.crf:
-            transitions, start, end = model.head.crf._scores(_FORBIDDEN)
-            self.register_buffer("transitions", transitions.detach().clone())
-            self.register_buffer("start", start.detach().clone())
-            self.register_buffer("end", end.detach().clone())
+            crf = model.head.crf
+            for suffix, tempered in (("", False), ("_tempered", True)):
+                transitions, start, end = crf._scores(_FORBIDDEN, tempered=tempered)
+                self.register_buffer("transitions" + suffix, transitions.detach().clone())
+                self.register_buffer("start" + suffix, start.detach().clone())
+                self.register_buffer("end" + suffix, end.detach().clone())
 
     def forward(self, tokens: Tensor, mask: Tensor, *extra: Tensor) -> tuple[Tensor, ...]:
         names = input_names(self.model)[2:]
         features = dict(zip(names, extra, strict=True))
         emissions = self.model.emissions(Batch(tokens=tokens, mask=mask, **features))
+        tempered = emissions * self.inverse_temperature
         if not self.crf:
-            probabilities = emissions.softmax(dim=2) * mask.unsqueeze(2).to(emissions.dtype)
+            probabilities = tempered.softmax(dim=2) * mask.unsqueeze(2).to(emissions.dtype)
             return emissions.argmax(dim=2), probabilities, emissions
         paths = self.viterbi(emissions, mask, self.transitions, self.start, self.end)
-        probabilities = self.marginals(emissions, mask, self.transitions, self.start, self.end)
+        probabilities = self.marginals(
+            tempered, mask, self.transitions_tempered, self.start_tempered, self.end_tempered
+        )
         return paths, probabilities, emissions
 
 
@@ -193,6 +206,7 @@ def export_onnx(
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
             quantize_dynamic(str(plain), str(target), weight_type=QuantType.QInt8)
+    _record_temperature(target, float(model.head.temperature))
     return target
 
 
@@ -217,6 +231,15 @@ def _relax_loop_shapes(path: Path) -> None:
                 _clear_shape(info)
         for node in graph.node:
             graphs.extend(attribute.g for attribute in node.attribute if attribute.HasField("g"))
+    onnx.save(model, str(path))
+
+
+def _record_temperature(path: Path, temperature: float) -> None:
+    """Write the calibration temperature into the graph's metadata (`nerkit_temperature`)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    onnx.helper.set_model_props(model, {TEMPERATURE_KEY: repr(temperature)})
     onnx.save(model, str(path))
 
 
@@ -271,5 +294,16 @@ class OnnxPredictor(Predictor):
         session = onnxruntime.InferenceSession(
             str(path), options, providers=["CPUExecutionProvider"]
         )
+        _check_temperature(path, session, float(self.model.head.temperature))
         self.onnx_path = path
         self.model = _OnnxTagger(self.model, session)  # type: ignore[assignment]
+
+
+def _check_temperature(path: Path, session: Any, expected: float) -> None:
+    """Raise `NerkitError` when the graph was exported at another temperature than the model's."""
+    recorded = session.get_modelmeta().custom_metadata_map.get(TEMPERATURE_KEY, "1.0")
+    if abs(float(recorded) - expected) > 1e-6 * max(1.0, expected):
+        raise NerkitError(
+            f"{path} was exported with temperature {float(recorded):g}, the model directory "
+            f"has {expected:g} (re-run 'nerkit export' after 'nerkit calibrate')"
+        )

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import typer
 
-from nerkit.cli import data, encoders, evaluation, model, serving  # noqa: F401  (registers the commands)
+from nerkit.cli import (  # noqa: F401  (registers the commands)
+    calibration,
+    data,
+    encoders,
+    evaluation,
+    model,
+    serving,
+)
 from nerkit.cli._app import app
 from nerkit.errors import NerkitError
 

@@ -33,6 +33,14 @@ class CRF(nn.Module):
     never appear in `decode` or `decode_nbest`; a gold path that uses one (a data error)
     gets a large finite penalty (-1e4) instead of an infinite loss.
 
+    Temperature: the buffer `temperature` (T, default 1, saved in the state dict; a state
+    dict without it loads as T = 1) calibrates the reported probabilities. `marginals`,
+    `log_partition` and the scores of `decode_nbest` are those of the tempered distribution
+    p_T(y | x) proportional to exp(score(y) / T): emissions and transitions divided by T.
+    Dividing every path score by the same T > 0 keeps their order, so `decode` and the
+    paths of `decode_nbest` do not change; `nll` (the training objective) ignores T.
+    Fit T after training with `nerkit.models.calibration.fit_temperature`.
+
     Why training too: on Resume (char BiLSTM-CRF, 12 epochs, seed 42,
     `benchmarks/crf_constraints.py`) constraining training and decoding gave test F1 94.06,
     constraining decoding only 93.32, no constraints 92.69, with the best dev F1 in the same
@@ -65,19 +73,32 @@ class CRF(nn.Module):
                 "allowed forbids every start tag or every end tag: no path is possible"
             )
         self.register_buffer("allowed", allowed)
+        self.register_buffer("temperature", torch.tensor(1.0))
+        self.register_load_state_dict_pre_hook(_default_temperature)
 
     def extra_repr(self) -> str:
         return f"num_tags={self.num_tags}"
 
-    def _scores(self, forbidden: float) -> tuple[Tensor, Tensor, Tensor]:
-        """Return (transitions, start, end) with forbidden entries set to `forbidden`."""
+    def _scores(self, forbidden: float, tempered: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+        """Return (transitions, start, end) with forbidden entries set to `forbidden`.
+
+        `tempered` divides the learned scores by the temperature first (forbidden entries
+        stay exactly `forbidden`).
+        """
         c = self.num_tags
         allowed = self.allowed
+        scale = 1.0 / self.temperature if tempered else 1.0
         return (
-            self.transitions.masked_fill(~allowed[:c, :c], forbidden),
-            self.start_transitions.masked_fill(~allowed[c, :c], forbidden),
-            self.end_transitions.masked_fill(~allowed[:c, c + 1], forbidden),
+            (self.transitions * scale).masked_fill(~allowed[:c, :c], forbidden),
+            (self.start_transitions * scale).masked_fill(~allowed[c, :c], forbidden),
+            (self.end_transitions * scale).masked_fill(~allowed[:c, c + 1], forbidden),
         )
+
+    def set_temperature(self, temperature: float) -> None:
+        """Set the calibration temperature T > 0 of the reported probabilities."""
+        if not temperature > 0 or temperature == float("inf"):
+            raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+        self.temperature.fill_(float(temperature))
 
     def nll(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         """Return the negative log-likelihood of the gold tags, shape (B,); the caller reduces."""
@@ -86,8 +107,10 @@ class CRF(nn.Module):
         return log_z - gold
 
     def log_partition(self, emissions: Tensor, mask: Tensor) -> Tensor:
-        """Return log Z of each sequence, shape (B,)."""
-        return functional.log_partition(emissions, mask, *self._scores(float("-inf")))
+        """Return log Z of each sequence at the temperature T, shape (B,)."""
+        return functional.log_partition(
+            emissions / self.temperature, mask, *self._scores(float("-inf"), tempered=True)
+        )
 
     @torch.no_grad()
     def decode_tensor(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
@@ -104,8 +127,13 @@ class CRF(nn.Module):
     def decode_nbest(
         self, emissions: Tensor, mask: Tensor, k: int
     ) -> list[list[tuple[list[int], float]]]:
-        """Return up to k best distinct paths of each sequence with their scores, best first."""
+        """Return up to k best distinct paths of each sequence with their scores, best first.
+
+        The scores are divided by the temperature T (the paths are the same for any T), so
+        exp(score - log_partition) is a path's probability at T.
+        """
         paths, scores = functional.nbest(emissions, mask, *self._scores(float("-inf")), k=k)
+        scores = scores / self.temperature
         result = []
         for b, length in enumerate(mask.sum(dim=1).tolist()):
             result.append(
@@ -119,5 +147,14 @@ class CRF(nn.Module):
 
     @torch.no_grad()
     def marginals(self, emissions: Tensor, mask: Tensor) -> Tensor:
-        """Return posterior tag probabilities P(y_t = c | x), shape (B, T, C); zero on padding."""
-        return functional.marginals(emissions, mask, *self._scores(float("-inf")))
+        """Return posterior tag probabilities P_T(y_t = c | x), shape (B, T, C); zero on padding."""
+        return functional.marginals(
+            emissions / self.temperature, mask, *self._scores(float("-inf"), tempered=True)
+        )
+
+
+def _default_temperature(
+    module: nn.Module, state_dict: dict[str, Tensor], prefix: str, *args: object
+) -> None:
+    """Give a state dict saved before temperatures existed the neutral T = 1."""
+    state_dict.setdefault(prefix + "temperature", torch.tensor(1.0))

@@ -5,6 +5,10 @@ Both heads answer the same three questions with the same return types:
 per sequence, as long as its mask) and `probabilities` ((B, T, C) posterior tag
 probabilities: CRF marginals or softmax outputs).
 
+Both also hold a calibration temperature T (`temperature`, `set_temperature`; a buffer in
+the state dict, T = 1 when a saved state dict predates it): `probabilities` are those of
+the scores divided by T, the decoded tags never change with T. See docs/calibration.md.
+
 Shapes: B batch, T padded length, C tags. emissions (B, T, C), tags (B, T), mask (B, T).
 """
 
@@ -16,12 +20,31 @@ from torch import Tensor, nn
 from nerkit.crf import CRF
 
 
+def _check_temperature(temperature: float) -> float:
+    if not 0 < temperature < float("inf"):
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    return float(temperature)
+
+
+def _default_temperature(
+    module: nn.Module, state_dict: dict[str, Tensor], prefix: str, *args: object
+) -> None:
+    """Give a state dict saved before temperatures existed the neutral T = 1."""
+    state_dict.setdefault(prefix + "temperature", torch.tensor(1.0))
+
+
 class SoftmaxHead(nn.Module):
     """Independent per-token classification with cross-entropy."""
 
     def __init__(self, num_tags: int) -> None:
         super().__init__()
         self.num_tags = num_tags
+        self.register_buffer("temperature", torch.tensor(1.0))
+        self.register_load_state_dict_pre_hook(_default_temperature)
+
+    def set_temperature(self, temperature: float) -> None:
+        """Set the calibration temperature T > 0 of `probabilities`."""
+        self.temperature.fill_(_check_temperature(temperature))
 
     def loss(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         """Return the summed token cross-entropy divided by the batch size."""
@@ -36,8 +59,8 @@ class SoftmaxHead(nn.Module):
 
     @torch.no_grad()
     def probabilities(self, emissions: Tensor, mask: Tensor) -> Tensor:
-        """Return the softmax of the emissions, (B, T, C)."""
-        return emissions.softmax(dim=2) * mask.unsqueeze(2)
+        """Return the softmax of the emissions divided by the temperature, (B, T, C)."""
+        return (emissions / self.temperature).softmax(dim=2) * mask.unsqueeze(2)
 
 
 class CRFHead(nn.Module):
@@ -46,6 +69,15 @@ class CRFHead(nn.Module):
     def __init__(self, num_tags: int, allowed: Tensor | None) -> None:
         super().__init__()
         self.crf = CRF(num_tags, allowed=allowed)
+
+    @property
+    def temperature(self) -> Tensor:
+        """Return the CRF's calibration temperature T, a scalar tensor."""
+        return self.crf.temperature
+
+    def set_temperature(self, temperature: float) -> None:
+        """Set the calibration temperature T > 0 of the marginals and n-best probabilities."""
+        self.crf.set_temperature(_check_temperature(temperature))
 
     def loss(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         """Return the summed sequence negative log-likelihood divided by the batch size."""
@@ -58,7 +90,7 @@ class CRFHead(nn.Module):
 
     @torch.no_grad()
     def probabilities(self, emissions: Tensor, mask: Tensor) -> Tensor:
-        """Return the CRF marginal tag probabilities, (B, T, C)."""
+        """Return the CRF marginal tag probabilities at the temperature T, (B, T, C)."""
         return self.crf.marginals(emissions, mask)
 
 
