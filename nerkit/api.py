@@ -58,11 +58,15 @@ def resolve_model_dir(model_dir: Path | str | None) -> Path:
     return DEFAULT_MODEL_DIR
 
 
-def load(model_dir: Path | str | None = None) -> Predictor:
-    """Return the `Predictor` of a model directory (default: the shipped model)."""
+def load(model_dir: Path | str | None = None, precision: str = "fp32") -> Predictor:
+    """Return the `Predictor` of a model directory (default: the shipped model).
+
+    `precision` "bf16" computes tag scores in bfloat16 (~2x faster on CPUs with native
+    bfloat16, see `Predictor`); "auto" picks bf16 where the CPU has it.
+    """
     from nerkit.predict import Predictor
 
-    return Predictor(resolve_model_dir(model_dir))
+    return Predictor(resolve_model_dir(model_dir), precision=precision)
 
 
 def predict(

@@ -83,6 +83,7 @@ class ExtractOptions:
         batch_size: Sentences per model batch.
         split_chars: Documents longer than this are split into sentences; 0 never splits.
         keep_text: Copy each document's text into its output record.
+        precision: ``fp32``, ``bf16`` or ``auto``, see `nerkit.predict.Predictor`.
     """
 
     input_format: Literal["text", "jsonl"] = "text"
@@ -93,6 +94,7 @@ class ExtractOptions:
     batch_size: int = 64
     split_chars: int = 200
     keep_text: bool = False
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         if self.input_format not in ("text", "jsonl"):
@@ -100,6 +102,8 @@ class ExtractOptions:
         for name in ("workers", "shard_lines", "batch_size"):
             if getattr(self, name) < 1:
                 raise NerkitError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.precision not in ("fp32", "bf16", "auto"):
+            raise NerkitError(f"precision must be fp32, bf16 or auto, got {self.precision!r}")
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ class _ShardTagger:
     def __init__(self, model_dir: Path, parts: Path, options: ExtractOptions) -> None:
         from nerkit.predict import Predictor
 
-        self.predictor = Predictor(model_dir)
+        self.predictor = Predictor(model_dir, precision=options.precision)
         self.parts, self.options = parts, options
 
     def __call__(self, index: int, shard: list[dict[str, Any]]) -> tuple[int, int, int]:

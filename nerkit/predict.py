@@ -24,6 +24,7 @@ from nerkit.data.tokenize import tokenize
 from nerkit.errors import NerkitError
 from nerkit.models.heads import CRFHead
 from nerkit.models.inference import ScoredSpan, nbest_sequences, tag_sequences
+from nerkit.models.tagger import resolve_precision
 from nerkit.schemes import parse_scheme, split_tag
 from nerkit.types import Entity, Token
 
@@ -47,15 +48,26 @@ def _entity(text: str, start: int, end: int, scored: ScoredSpan) -> Entity:
 class Predictor:
     """A loaded tagger that turns texts into entities."""
 
-    def __init__(self, model_dir: Path | str) -> None:
+    def __init__(self, model_dir: Path | str, precision: str = "fp32") -> None:
+        """Load a model directory; `precision` "bf16" (or "auto": bf16 where the CPU has it)
+        computes the tag scores in bfloat16, ~2x faster, entities almost always identical."""
         self.path = Path(model_dir)
         self.model, self.config, self.vocabs, self.metadata = load_model(self.path)
         self.scheme = parse_scheme(self.config.model.scheme)
+        try:
+            self.model.precision = resolve_precision(precision)
+        except ValueError as error:
+            raise NerkitError(str(error)) from None
 
     @classmethod
-    def from_dir(cls, model_dir: Path | str) -> Predictor:
+    def from_dir(cls, model_dir: Path | str, precision: str = "fp32") -> Predictor:
         """Return the predictor of a model directory."""
-        return cls(model_dir)
+        return cls(model_dir, precision)
+
+    @property
+    def precision(self) -> str:
+        """Return the precision the tag scores are computed in: "fp32" or "bf16"."""
+        return str(getattr(self.model, "precision", "fp32"))  # an ONNX stand-in: fp32
 
     @property
     def name(self) -> str:
@@ -81,6 +93,7 @@ class Predictor:
             "tokenization": self.config.model.tokenization,
             "encoder": self.config.model.encoder.kind,
             "head": self.config.model.head,
+            "precision": self.precision,
             "dev": self.metadata.get("dev"),
             "test": self.metadata.get("test"),
         }

@@ -29,3 +29,21 @@ def test_default_model_card_states_its_msra_test_score():
     f1 = metadata["shipped"]["msra_test"]["f1"]
     card = (DEFAULT_MODEL_DIR / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert f"F1 {f1 * 100:.2f}" in card
+
+
+def test_cli_predict_in_bf16_finds_the_same_entities_and_rejects_unknown_precisions():
+    from typer.testing import CliRunner
+
+    from nerkit.cli import app
+
+    text = "姚明是中国篮协主席，他出生于上海。"
+    runner = CliRunner()
+    outputs = {}
+    for precision in ("fp32", "bf16"):
+        result = runner.invoke(app, ["predict", "--precision", precision, text])
+        assert result.exit_code == 0, result.output
+        outputs[precision] = [(e["start"], e["end"], e["label"])
+                              for e in json.loads(result.output)["entities"]]  # fmt: skip
+    assert outputs["bf16"] == outputs["fp32"]
+    result = runner.invoke(app, ["predict", "--precision", "int4", text])
+    assert result.exit_code != 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import torch
 from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_corpus
 
 from nerkit import api
@@ -138,3 +139,24 @@ def test_nbest_refuses_long_texts_softmax_models_and_bad_k(model_dir):
     predictor.model.head = SoftmaxHead(len(predictor.tags))
     with pytest.raises(NerkitError, match=r"need a CRF model.*softmax head"):
         predictor.predict_nbest(["张三"], k=2)
+
+
+def test_bf16_precision_gives_float32_scores_close_to_fp32_and_the_same_entities(model_dir):
+    texts = [example.text for example in EXAMPLES]
+    exact, fast = Predictor(model_dir), Predictor(model_dir, precision="bf16")
+    assert (exact.precision, fast.precision) == ("fp32", "bf16")
+    assert fast.info()["precision"] == "bf16"
+    assert list(map(triples, fast.predict(texts))) == list(map(triples, exact.predict(texts)))
+    from nerkit.models.features import collate, featurize
+
+    batch = collate([featurize(list(t), exact.vocabs, exact.config.model) for t in texts[:2]])
+    reference, reduced = exact.model.emissions(batch), fast.model.emissions(batch)
+    assert reduced.dtype == torch.float32
+    assert not torch.equal(reference, reduced)  # really computed in bfloat16
+    assert torch.allclose(reference, reduced, atol=0.1, rtol=0.05)
+
+
+def test_auto_precision_resolves_and_an_unknown_one_is_a_nerkit_error(model_dir):
+    assert Predictor(model_dir, precision="auto").precision in ("fp32", "bf16")
+    with pytest.raises(NerkitError, match="fp32, bf16, auto"):
+        Predictor(model_dir, precision="fp16")

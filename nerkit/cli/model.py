@@ -102,6 +102,9 @@ def predict(
         Literal["jsonl", "table"], typer.Option("--format", help="Output format.")
     ] = "jsonl",
     batch_size: Annotated[int, typer.Option(min=1, help="Texts per batch.")] = 64,
+    precision: Annotated[
+        str, typer.Option(help="fp32, bf16 (~2x faster on CPUs with native bfloat16) or auto.")
+    ] = "fp32",
 ) -> None:
     """Tag texts and print their entities (JSON lines, or a table)."""
     from nerkit import api
@@ -113,7 +116,7 @@ def predict(
         texts = [*texts, *_read_texts(input)]
     if not texts:
         raise NerkitError("no text to tag (give TEXT arguments, --input FILE, or '-' for stdin)")
-    predictor = api.load(model_dir)
+    predictor = api.load(model_dir, precision=precision)
     for text, entities in zip(texts, predictor.predict(texts, batch_size=batch_size), strict=True):
         if format == "jsonl":
             record = {"text": text, "entities": [entity.to_dict() for entity in entities]}

@@ -16,6 +16,13 @@ from nerkit.cli._app import app
 from nerkit.errors import NerkitError
 
 ModelDir = Annotated[Path, typer.Argument(help="A model directory written by 'nerkit train'.")]
+Precision = Annotated[
+    str,
+    typer.Option(
+        help="fp32, bf16 (tag scores in bfloat16: ~2x faster on CPUs with AVX512-BF16/AMX) "
+        "or auto (bf16 where the CPU has it)."
+    ),
+]
 
 
 def _check_model_dir(model_dir: Path) -> None:
@@ -46,6 +53,7 @@ def serve(
         int, typer.Option(min=1, help="Largest request body in bytes.")
     ] = 2_000_000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    precision: Precision = "fp32",
 ) -> None:
     """Serve MODEL_DIR over HTTP: POST /extract, GET /health, GET /model, docs at /docs."""
     import uvicorn
@@ -62,7 +70,7 @@ def serve(
         max_text_chars=max_text_chars,
         max_body_bytes=max_body_bytes,
     )
-    application = create_app(api.load(model_dir), settings)
+    application = create_app(api.load(model_dir, precision=precision), settings)
     typer.echo(f"serving {model_dir} on http://{host}:{port} (docs at /docs)", err=True)
     uvicorn.run(application, host=host, port=port, log_level=log_level)
 
@@ -91,6 +99,7 @@ def extract(
         int, typer.Option(min=0, help="Split documents longer than this into sentences (0: never).")
     ] = 200,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
+    precision: Precision = "fp32",
 ) -> None:
     """Tag every document of INPUTS with MODEL_DIR into OUTPUT; a rerun resumes."""
     from nerkit.extract import ExtractOptions
@@ -106,6 +115,7 @@ def extract(
         batch_size=batch_size,
         split_chars=split_chars,
         keep_text=keep_text,
+        precision=precision,
     )
     summary = run_extract(model_dir, list(inputs), output, options, progress=progress)
     rate = summary.documents / summary.seconds if summary.seconds else 0.0

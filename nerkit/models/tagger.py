@@ -18,9 +18,34 @@ from nerkit.models.features import Batch
 from nerkit.models.heads import build_head
 from nerkit.schemes import parse_scheme, transition_mask
 
+PRECISIONS = ("fp32", "bf16")
+
+
+def bf16_is_native() -> bool:
+    """Return True when this CPU computes bfloat16 natively (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch build without oneDNN
+        return False
+
+
+def resolve_precision(precision: str) -> str:
+    """Return "fp32" or "bf16" for a requested precision ("auto": bf16 where native)."""
+    if precision == "auto":
+        return "bf16" if bf16_is_native() else "fp32"
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of fp32, bf16, auto; got {precision!r}")
+    return precision
+
 
 class Tagger(nn.Module):
-    """A sequence tagger over the tag list `tags` (tag strings of `config.scheme`)."""
+    """A sequence tagger over the tag list `tags` (tag strings of `config.scheme`).
+
+    `precision` ("fp32" or "bf16") is how the tag scores are computed: in bf16 the embedder,
+    encoder and projection run under CPU autocast (about 2x faster on CPUs with native
+    bfloat16), while the CRF or softmax head always works on float32 scores. It is a
+    run-time choice, not saved with the model.
+    """
 
     def __init__(self, config: ModelConfig, vocab_sizes: dict[str, int], tags: list[str]) -> None:
         super().__init__()
@@ -32,16 +57,19 @@ class Tagger(nn.Module):
         self.projection = nn.Linear(self.encoder.output_dim, len(tags))
         allowed = torch.tensor(transition_mask(self.tags, parse_scheme(config.scheme)))
         self.head = build_head(config.head, len(tags), allowed)
+        self.precision = "fp32"
 
     def emissions(self, batch: Batch) -> Tensor:
-        """Return the unnormalised tag scores (B, T, C)."""
-        if self.embedder is None:
-            if batch.pieces is None or batch.piece_tokens is None:
-                raise ValueError("a pretrained encoder needs sub-words (Vocabs.subwords unset)")
-            states = self.encoder(batch.pieces, batch.piece_tokens, batch.mask)
-        else:
-            states = self.encoder(self.embedder(batch), batch.mask)
-        return self.projection(states)
+        """Return the unnormalised tag scores (B, T, C), float32 whatever the precision."""
+        if self.embedder is None and (batch.pieces is None or batch.piece_tokens is None):
+            raise ValueError("a pretrained encoder needs sub-words (Vocabs.subwords unset)")
+        device = batch.mask.device.type
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            if self.embedder is None:
+                states = self.encoder(batch.pieces, batch.piece_tokens, batch.mask)
+            else:
+                states = self.encoder(self.embedder(batch), batch.mask)
+            return self.projection(states).float()
 
     @property
     def subwords(self) -> Any:
