@@ -1,8 +1,13 @@
-"""Pretrained token vectors from a word2vec/GloVe text file, copied into an embedding table.
+"""Pretrained token and bigram vectors from word2vec/GloVe text files, copied into embeddings.
 
-The file holds one ``token v1 ... vD`` line per token, optionally after a
-``count dimension`` header line (word2vec). Vectors of another dimension than the
-model's `token_dim` are an error that says which.
+A file holds one ``token v1 ... vD`` line per token, optionally after a
+``count dimension`` header line (word2vec). `model.features.pretrained` initialises the
+token table (its dimension must be `token_dim`), `model.features.bigram_pretrained` the
+character-bigram table (two-character strings, dimension `bigram_dim`, char mode only).
+Every vector's token joins its vocabulary, so a character or bigram unseen in training
+still has its pretrained vector at prediction time. Tokens are matched exactly (after
+`lowercase` when that is set): the file must spell them as the data does.
+`benchmarks/lac_vectors.py` writes both files from Baidu's LAC.
 """
 
 from __future__ import annotations
@@ -13,15 +18,24 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from nerkit.errors import DataFormatError
+from nerkit.errors import ConfigError, DataFormatError
+from nerkit.models.config import ModelConfig
+from nerkit.models.features import Vocabs
+from nerkit.models.tagger import Tagger
 from nerkit.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
 
 
-def read_vectors(path: Path, dim: int) -> dict[str, list[float]]:
+def read_vectors(
+    path: Path, dim: int, setting: str = "model.features.token_dim"
+) -> dict[str, list[float]]:
     """Return token -> vector from a text file; raise DataFormatError on a malformed line."""
     vectors: dict[str, list[float]] = {}
+    if not Path(path).is_file():
+        raise ConfigError(
+            f"pretrained vectors: expected a word2vec text file, found no file {path}"
+        )
     with open(path, encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             parts = line.rstrip("\n").rstrip().split(" ")
@@ -30,7 +44,7 @@ def read_vectors(path: Path, dim: int) -> dict[str, list[float]]:
             if len(parts) != dim + 1:
                 raise DataFormatError(
                     path, number, f"expected a token and {dim} numbers, got {len(parts)} fields",
-                    hint="set model.features.token_dim to the dimension of the vectors",
+                    hint=f"set {setting} to the dimension of the vectors",
                 )  # fmt: skip
             try:
                 vectors.setdefault(parts[0], [float(v) for v in parts[1:]])
@@ -53,3 +67,44 @@ def copy_vectors(
     embedding.weight.requires_grad_(not freeze)
     logger.info("pretrained vectors for %d of %d tokens", found, len(vocab))
     return found
+
+
+def read_bigram_vectors(config: ModelConfig) -> dict[str, list[float]] | None:
+    """Return the bigram vectors of `features.bigram_pretrained`, or None when unset."""
+    features = config.features
+    if features.bigram_pretrained is None:
+        return None
+    if config.tokenization != "char" or not features.bigram_dim:
+        raise ConfigError(
+            "model.features.bigram_pretrained needs character bigrams: expected "
+            f"tokenization 'char' and bigram_dim > 0, found {config.tokenization!r} and "
+            f"{features.bigram_dim} (set model.features.bigram_dim to the vectors' dimension)"
+        )
+    path = features.bigram_pretrained
+    vectors = read_vectors(path, features.bigram_dim, "model.features.bigram_dim")
+    return {token: vector for token, vector in vectors.items() if len(token) == 2}
+
+
+def add_bigrams(vocabs: Vocabs, vectors: dict[str, list[float]]) -> None:
+    """Add every pretrained bigram to the bigram vocabulary (before the model is built)."""
+    if vocabs.bigrams is None:
+        raise ValueError("add_bigrams needs a bigram vocabulary (bigram_dim > 0, char mode)")
+    for token in vectors:
+        vocabs.bigrams.add(token)
+
+
+def init_embeddings(
+    model: Tagger,
+    vocabs: Vocabs,
+    tokens: dict[str, list[float]] | None,
+    bigrams: dict[str, list[float]] | None,
+) -> None:
+    """Copy pretrained token and bigram vectors into a freshly built tagger's embedder."""
+    embedder, features = model.embedder, model.config.features
+    if embedder is None:
+        return
+    if tokens is not None:
+        copy_vectors(embedder.tokens, vocabs.tokens, tokens, features.freeze_pretrained)
+    if bigrams is not None and embedder.bigrams is not None and vocabs.bigrams is not None:
+        freeze = features.freeze_bigram_pretrained
+        copy_vectors(embedder.bigrams, vocabs.bigrams, bigrams, freeze)

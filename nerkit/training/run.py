@@ -22,7 +22,12 @@ from nerkit.models.features import Vocabs, build_vocabs, featurize
 from nerkit.models.tagger import Tagger
 from nerkit.training.data import load_splits, tag_list, tagged_sequences
 from nerkit.training.loop import TrainResult, fit, num_threads
-from nerkit.training.pretrained import copy_vectors, read_vectors
+from nerkit.training.pretrained import (
+    add_bigrams,
+    init_embeddings,
+    read_bigram_vectors,
+    read_vectors,
+)
 from nerkit.training.scoring import score_examples, summary
 from nerkit.vocab import LabelSet
 
@@ -66,14 +71,15 @@ def train(
     vectors = None
     if model_config.features.pretrained is not None:
         vectors = read_vectors(model_config.features.pretrained, model_config.features.token_dim)
+    bigram_vectors = read_bigram_vectors(model_config)
     vocabs = build_vocabs(
         [tokens for tokens, _ in pieces], model_config, extra_tokens=vectors or ()
     )
+    if bigram_vectors is not None:
+        add_bigrams(vocabs, bigram_vectors)
     model = build_model(config, vocabs, tags)
     vocabs.subwords = model.subwords  # a pretrained encoder's tokenizer, else None
-    if vectors is not None and model.embedder is not None:
-        freeze = model_config.features.freeze_pretrained
-        copy_vectors(model.embedder.tokens, vocabs.tokens, vectors, freeze)
+    init_embeddings(model, vocabs, vectors, bigram_vectors)
     labels = LabelSet(tags)
     instances = [featurize(tokens, vocabs, model_config, labels.ids(t)) for tokens, t in pieces]
     sizes = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
