@@ -228,6 +228,8 @@ def fit(
             "saved an epoch; train again without --resume)"
         )
     steps = config.epochs * math.ceil(len(instances) / config.batch_size)
+    if hasattr(model, "precision"):
+        model.precision = config.precision
     with num_threads(config.num_threads), torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         optimizer = make_optimizer(model, config)

@@ -108,3 +108,16 @@ def test_carved_dev_set_is_used_when_no_dev_file_is_given(tmp_path):
     metadata = json.loads((tmp_path / "model" / "metadata.json").read_text())
     assert metadata["data"]["train"]["examples"] == 3
     assert "dev_f1" in result.history[0]
+
+
+def test_bf16_training_learns_and_saves_float32_weights_that_load_in_fp32(tmp_path):
+    from models.tiny import EXAMPLES, gold_entities
+
+    config = tiny_config(write_corpus(tmp_path), epochs=40, precision="bf16")
+    api.train(config, tmp_path / "model", progress=False)
+    assert torch.bfloat16 not in {t.dtype for t in _weights(tmp_path / "model").values()}
+    predictor = api.load(tmp_path / "model")
+    assert predictor.precision == "fp32"  # precision is a run-time choice, not saved
+    found = predictor.predict([e.text for e in EXAMPLES])
+    predicted = [[(e.start, e.end, e.label) for e in ents] for ents in found]
+    assert predicted == gold_entities()
