@@ -3,7 +3,7 @@
 Routes:
     POST /extract  {"texts": [...], "nbest": 0} -> {"entities": [[entity, ...], ...]}
     GET  /health   {"status": "ok", "model": name}
-    GET  /model    labels, tags, model description and the server's limits
+    GET  /model    labels, tags, model description, confidence temperature, server limits
     GET  /docs     OpenAPI documentation (FastAPI default)
 
 `create_app` keeps no module-level state: the thread that runs the model, the batcher
@@ -78,15 +78,25 @@ def _add_info_routes(app: FastAPI, predictor: Predictor, settings: ServerSetting
 
     @app.get("/model")
     async def model() -> ModelResponse:
-        """Describe the model: labels, tags, encoder, scores; and the request limits."""
+        """Describe the model: labels, tags, encoder, scores, temperature; the request limits."""
         limits: dict[str, Any] = asdict(settings)
         return ModelResponse(
             name=predictor.name,
             labels=predictor.labels,
             tags=predictor.tags,
             info=predictor.info(),
+            temperature=_temperature(predictor),
             limits=limits,
         )
+
+
+def _temperature(predictor: Predictor) -> float:
+    """Return the calibration temperature of the served confidences (1.0: uncalibrated)."""
+    head = getattr(predictor.model, "head", None)
+    if head is not None:
+        return float(head.temperature)
+    # an ONNX model: OnnxPredictor checked that the graph's T is the directory's
+    return float((predictor.metadata.get("calibration") or {}).get("temperature", 1.0))
 
 
 def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> FastAPI:

@@ -52,4 +52,5 @@ class ModelResponse(BaseModel):
     labels: list[str]
     tags: list[str]
     info: dict[str, Any]
+    temperature: float = 1.0  # confidences are posteriors of the scores divided by this
     limits: dict[str, Any]

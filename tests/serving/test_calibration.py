@@ -218,3 +218,18 @@ def test_cli_calibrate_writes_t_and_dry_run_does_not(model_dir, tmp_path):
     assert stored == pytest.approx(record["temperature"], rel=1e-6)
     model, config, vocabs, _ = load_model(target)
     assert len(collect_entities(model, vocabs, [], max_length=config.data.max_length)) == 0
+
+
+def test_server_serves_tempered_confidences_and_says_its_t(calibrated_dir):
+    from fastapi.testclient import TestClient
+
+    from nerkit.server import ServerSettings, create_app
+
+    predictor = Predictor(calibrated_dir)
+    expected = predictor.predict(TEXTS[:1])[0]
+    with TestClient(create_app(predictor, ServerSettings(batching=True))) as client:
+        assert client.get("/model").json()["temperature"] == pytest.approx(1.7)
+        found = client.post("/extract", json={"texts": TEXTS[:1]}).json()["entities"][0]
+        nbest = client.post("/extract", json={"texts": TEXTS[:1], "nbest": 2}).json()
+    assert [e["score"] for e in found] == pytest.approx([e.score for e in expected], abs=1e-5)
+    assert nbest["nbest"][0][0]["entities"] == found
