@@ -21,7 +21,7 @@ LAYERS = {
     "models": 3, "evaluation": 3,
     "artifacts": 4,
     "training": 5, "predict": 5,
-    "api": 6, "extract": 6, "export": 6,
+    "api": 6, "extract": 6, "export": 6, "ensemble": 6,
     "server": 7, "annotate": 7, "cli": 8, "__main__": 9,
 }  # fmt: skip
 WEB_STACK = {"typer", "fastapi", "uvicorn", "starlette"}
