@@ -1,0 +1,93 @@
+"""Score an ensemble of trained models (same config, different seeds) on dev and test.
+
+Usage (from anywhere; the members' data paths resolve against the repository root):
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/ensemble.py \
+        /work/runs/resume_lac_s42 /work/runs/resume_lac_s1 ... [--save DIR] [--record]
+
+Scores every member alone and the ensemble (`nerkit.ensemble`: mean emissions, averaged
+CRF, one decode) on the dev and test files of the first member's config, and prints a
+table. Nothing is chosen on test: the ensemble is all the members given. `--save DIR`
+writes an ensemble directory (`ensemble.json`) loadable by `EnsemblePredictor(DIR)`;
+`--record` appends one line to benchmarks/results/ner.jsonl (config "ensemble").
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nerkit.artifacts import load_model
+from nerkit.ensemble import load_ensemble, save_ensemble
+from nerkit.training.data import read_examples
+from nerkit.training.scoring import score_examples, summary
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "ner.jsonl"
+
+
+def _score(model: Any, vocabs: Any, config: Any, examples: list) -> dict[str, float]:
+    started = time.perf_counter()
+    scores = summary(score_examples(model, vocabs, config, examples))
+    scores["sents_per_s"] = round(len(examples) / (time.perf_counter() - started), 1)
+    return scores
+
+
+def _row(name: str, dev: dict[str, float], test: dict[str, float]) -> str:
+    return (
+        f"| {name} | {dev['f1'] * 100:.2f} | {test['precision'] * 100:.2f} / "
+        f"{test['recall'] * 100:.2f} / {test['f1'] * 100:.2f} | {test['sents_per_s']} |"
+    )
+
+
+def _commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True)
+    return out.stdout.decode().strip() or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("members", type=Path, nargs="+", help="model directories")
+    parser.add_argument("--save", type=Path, help="write an ensemble directory here")
+    parser.add_argument("--record", action="store_true", help="append to results/ner.jsonl")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    members = [member.resolve() for member in args.members]
+    os.chdir(ROOT)
+    _, config, _, _ = load_model(members[0])
+    dev = read_examples(config.data.dev, config.data) if config.data.dev else []
+    test = read_examples(config.data.test, config.data)
+    print("| model | dev F1 | test P / R / F1 | test sents/s |\n| --- | --- | --- | --- |")
+    for member in members:
+        model, member_config, vocabs, _ = load_model(member)
+        scores = [_score(model, vocabs, member_config, split) for split in (dev or test, test)]
+        print(_row(member.name, *scores), flush=True)
+    ensemble, config, vocabs, _ = load_ensemble(members)
+    dev_scores = _score(ensemble, vocabs, config, dev) if dev else None
+    test_scores = _score(ensemble, vocabs, config, test)
+    print(_row(f"ensemble of {len(members)}", dev_scores or test_scores, test_scores))
+    if args.save:
+        save_ensemble(args.save, members)
+    if args.record:
+        record = {
+            "config": "ensemble", "members": [str(m) for m in members],
+            "test_precision": test_scores["precision"], "test_recall": test_scores["recall"],
+            "test_f1": test_scores["f1"], "best_dev_f1": (dev_scores or {}).get("f1"),
+            "decode_sents_per_s": test_scores["sents_per_s"], "commit": _commit(),
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        }  # fmt: skip
+        with open(RESULTS, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+
+if __name__ == "__main__":
+    main()
