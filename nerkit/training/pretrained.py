@@ -56,17 +56,29 @@ def read_vectors(
 def copy_vectors(
     embedding: nn.Embedding, vocab: Vocabulary, vectors: dict[str, list[float]], freeze: bool
 ) -> int:
-    """Copy the vector of every vocabulary entry that has one; return how many were found."""
-    found = 0
+    """Copy the vector of every vocabulary entry that has one; return how many were found.
+
+    The rows left without a vector keep their random initialisation, rescaled to the
+    standard deviation of the pretrained vectors: word2vec-style tables (std ~0.3) and
+    nn.Embedding's N(0, 1) differ threefold, and the rarer random rows would otherwise
+    dominate the input of the encoder.
+    """
+    found = torch.zeros(len(vocab), dtype=torch.bool)
     with torch.no_grad():
         for index, token in enumerate(vocab.items):
             vector = vectors.get(token)
             if vector is not None and index > 1:
                 embedding.weight[index] = torch.tensor(vector)
-                found += 1
+                found[index] = True
+        rest = ~found
+        rest[0] = False  # padding stays zero
+        if found.any() and rest.sum() > 1:
+            scale = embedding.weight[found].std() / embedding.weight[rest].std()
+            embedding.weight[rest] *= scale
     embedding.weight.requires_grad_(not freeze)
-    logger.info("pretrained vectors for %d of %d tokens", found, len(vocab))
-    return found
+    count = int(found.sum())
+    logger.info("pretrained vectors for %d of %d tokens", count, len(vocab))
+    return count
 
 
 def read_bigram_vectors(config: ModelConfig) -> dict[str, list[float]] | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from models.tiny import tiny_config, write_corpus
 from safetensors.torch import load_file
 
@@ -111,3 +112,22 @@ def test_lac_vectors_script_writes_chars_bigrams_and_q2b_aliases(tmp_path):
     assert set(read) == {"1", "北", "京", "１"}  # no space, no OOV, plus the full-width alias
     assert read["１"] == read["1"] == pytest.approx(table[1].tolist(), rel=1e-5)
     assert set(read_vectors(bigrams, lac.DIM)) == {"北京"}
+
+
+def test_rows_without_a_vector_take_the_scale_of_the_pretrained_ones(gen):
+    from torch import nn
+
+    from nerkit.training.pretrained import copy_vectors
+    from nerkit.vocab import Vocabulary
+
+    vocab = Vocabulary([f"t{i}" for i in range(400)])
+    embedding = nn.Embedding(len(vocab), 16, padding_idx=0)
+    with torch.no_grad():
+        embedding.weight.copy_(torch.randn(len(vocab), 16, generator=gen))
+        embedding.weight[0] = 0
+    vectors = {f"t{i}": (0.1 * torch.randn(16, generator=gen)).tolist() for i in range(200)}
+    assert copy_vectors(embedding, vocab, vectors, freeze=False) == 200
+    found, rest = embedding.weight[2:202].detach(), embedding.weight[202:].detach()
+    assert float(rest.std()) == pytest.approx(float(found.std()), rel=1e-3)
+    assert float(embedding.weight[0].abs().sum()) == 0.0
+    assert embedding.weight.requires_grad
