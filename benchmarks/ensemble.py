@@ -27,7 +27,7 @@ import torch
 
 from nerkit.artifacts import load_model
 from nerkit.ensemble import load_ensemble, save_ensemble
-from nerkit.training.data import read_examples
+from nerkit.training.data import load_splits
 from nerkit.training.scoring import score_examples, summary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,9 +41,10 @@ def _score(model: Any, vocabs: Any, config: Any, examples: list) -> dict[str, fl
     return scores
 
 
-def _row(name: str, dev: dict[str, float], test: dict[str, float]) -> str:
+def _row(name: str, dev: dict[str, float] | None, test: dict[str, float]) -> str:
+    dev_f1 = f"{dev['f1'] * 100:.2f}" if dev else "-"
     return (
-        f"| {name} | {dev['f1'] * 100:.2f} | {test['precision'] * 100:.2f} / "
+        f"| {name} | {dev_f1} | {test['precision'] * 100:.2f} / "
         f"{test['recall'] * 100:.2f} / {test['f1'] * 100:.2f} | {test['sents_per_s']} |"
     )
 
@@ -64,17 +65,18 @@ def main() -> None:
     members = [member.resolve() for member in args.members]
     os.chdir(ROOT)
     _, config, _, _ = load_model(members[0])
-    dev = read_examples(config.data.dev, config.data) if config.data.dev else []
-    test = read_examples(config.data.test, config.data)
+    splits = load_splits(config)  # dev carved from train exactly as in training when no file
+    dev, test = splits.dev, splits.test
     print("| model | dev F1 | test P / R / F1 | test sents/s |\n| --- | --- | --- | --- |")
     for member in members:
         model, member_config, vocabs, _ = load_model(member)
-        scores = [_score(model, vocabs, member_config, split) for split in (dev or test, test)]
-        print(_row(member.name, *scores), flush=True)
+        member_dev = _score(model, vocabs, member_config, dev) if dev else None
+        member_test = _score(model, vocabs, member_config, test)
+        print(_row(member.name, member_dev, member_test), flush=True)
     ensemble, config, vocabs, _ = load_ensemble(members)
     dev_scores = _score(ensemble, vocabs, config, dev) if dev else None
     test_scores = _score(ensemble, vocabs, config, test)
-    print(_row(f"ensemble of {len(members)}", dev_scores or test_scores, test_scores))
+    print(_row(f"ensemble of {len(members)}", dev_scores, test_scores))
     if args.save:
         save_ensemble(args.save, members)
     if args.record:
