@@ -249,12 +249,28 @@ class PretrainedEncoder(nn.Module):
 
     def forward(self, pieces: Tensor, piece_tokens: Tensor, mask: Tensor) -> Tensor:
         """Return token states (B, T, output_dim) from sub-words (B, S) and their owners."""
-        states = self._subword_states(pieces, piece_tokens)  # (B, S, H)
+        ids, attention, gather = self.windows(pieces, piece_tokens)
+        return self.forward_windows(ids, attention, gather, piece_tokens, mask)
+
+    def forward_windows(
+        self, ids: Tensor, attention: Tensor, gather: Tensor, piece_tokens: Tensor, mask: Tensor
+    ) -> Tensor:
+        """Return token states (B, T, output_dim) from windows built by `windows`.
+
+        Tensor operations only, no Python over values: what a traced export would run.
+        """
+        states = self._window_states(ids, attention, gather)  # (B, S, H)
         tokens = _pool(states, piece_tokens, mask.size(1), self.config.subword_pooling)
         tokens = self.dropout(tokens)
         return tokens if self.top is None else self.top(tokens, mask)
 
     def _subword_states(self, pieces: Tensor, piece_tokens: Tensor) -> Tensor:
+        """Return the sub-word states (B, S, H) of a batch."""
+        return self._window_states(*self.windows(pieces, piece_tokens))
+
+    def windows(self, pieces: Tensor, piece_tokens: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Return window ids (W, L), their attention mask (W, L) and, per sub-word, the flat
+        index (B, S) of the window position whose state it keeps (`assign_windows`)."""
         lengths = (piece_tokens >= 0).sum(dim=1).tolist()
         rows: list[list[int]] = []
         gather = torch.zeros(pieces.shape, dtype=torch.long)
@@ -271,9 +287,12 @@ class PretrainedEncoder(nn.Module):
         for r, row in enumerate(rows):
             ids[r, : len(row)] = torch.tensor(row)
             attention[r, : len(row)] = 1
-        ids, attention = ids.to(pieces.device), attention.to(pieces.device)
+        device = pieces.device
+        return ids.to(device), attention.to(device), gather.to(device)
+
+    def _window_states(self, ids: Tensor, attention: Tensor, gather: Tensor) -> Tensor:
         bf16 = self.config.precision == "bf16"
-        with torch.autocast(pieces.device.type, dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=bf16):
             if self._split is None:
                 hidden = self.transformer(input_ids=ids, attention_mask=attention)
             else:
@@ -281,7 +300,7 @@ class PretrainedEncoder(nn.Module):
                 hidden = self._split[1](inputs_embeds=middle, attention_mask=attention)
         hidden = hidden.last_hidden_state.float()  # (W, L, H)
         flat = hidden.reshape(-1, hidden.size(-1))
-        return flat[gather.to(pieces.device)]  # (B, S, H)
+        return flat[gather]  # (B, S, H)
 
     @torch.no_grad()
     def _frozen_states(self, ids: Tensor, attention: Tensor) -> Tensor:
