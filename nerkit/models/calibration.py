@@ -121,15 +121,17 @@ def reliability(
 ) -> tuple[list[dict[str, float | int | str]], float]:
     """Return the reliability rows of equal-width confidence bins and the ECE.
 
-    Bin k holds confidences in (k/bins, (k+1)/bins] (0 goes to the first bin). Each row has
+    Bin k holds confidences in (k/bins, (k+1)/bins] (0 goes to the first bin, and a
+    confidence a rounding above 1 to the last). Each row has
     the bin, its count, mean confidence and accuracy; the expected calibration error is the
     count-weighted mean |accuracy - confidence|. Empty bins have no row.
     """
     pairs = list(zip([float(c) for c in confidences], [bool(ok) for ok in correct], strict=True))
+    # float32 marginals can exceed 1 by rounding: such a confidence belongs to the top bin
     rows: list[dict[str, float | int | str]] = []
     for k in range(bins):
         low, high = k / bins, (k + 1) / bins
-        members = [(c, ok) for c, ok in pairs if low < c <= high or (k == 0 and c <= 0.0)]
+        members = [(c, ok) for c, ok in pairs if low < min(c, 1.0) <= high or (k == 0 and c <= 0)]
         if members:
             rows.append({
                 "bin": f"({low:.1f}, {high:.1f}]", "count": len(members),

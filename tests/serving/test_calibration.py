@@ -233,3 +233,10 @@ def test_server_serves_tempered_confidences_and_says_its_t(calibrated_dir):
         nbest = client.post("/extract", json={"texts": TEXTS[:1], "nbest": 2}).json()
     assert [e["score"] for e in found] == pytest.approx([e.score for e in expected], abs=1e-5)
     assert nbest["nbest"][0][0]["entities"] == found
+
+
+def test_reliability_counts_every_entity_even_a_rounding_above_one():
+    rows, ece = reliability([0.0, 0.25, 0.95, 1.0000002], [True, False, True, True])
+    assert sum(row["count"] for row in rows) == 4
+    assert [row["bin"] for row in rows] == ["(0.0, 0.1]", "(0.2, 0.3]", "(0.9, 1.0]"]
+    assert ece == pytest.approx((1.0 + 0.25 + 0.05 + 0.0000002) / 4)
