@@ -16,12 +16,10 @@ config.json (for the shipped model: the 5 % seed-42 carve of MSRA train), or --d
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import subprocess
 import time
 from pathlib import Path
 
+import provenance
 import torch
 from msra import MSRA_TEST
 
@@ -32,7 +30,6 @@ from nerkit.data.formats import read
 from nerkit.models.calibration import binary_nll, reliability
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "calibration.jsonl"
 
 
 def scored_entities(predictor, examples, temperature: float) -> list[tuple[float, bool]]:
@@ -80,16 +77,12 @@ def main() -> None:
     before = report("MSRA test, T = 1", scored_entities(predictor, examples, 1.0))
     tempered = scored_entities(predictor, examples, temperature)
     after = report(f"MSRA test, T = {temperature:.3f}", tempered)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()  # fmt: skip
     model = "default" if args.model_dir == DEFAULT_MODEL_DIR else str(args.model_dir)
     entities = sum(row["count"] for row in before["bins"])
     record = {"model": model, "entities": entities, "ece": before["ece"], "bins": before["bins"],
-              "nll": before["nll"], "temperature": temperature, "fit": fit, "after": after,
-              "commit": commit, "date": dt.date.today().isoformat()}  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
+              "nll": before["nll"], "temperature": temperature, "fit": fit,
+              "after": after}  # fmt: skip
+    provenance.append("calibration.jsonl", record)
 
 
 if __name__ == "__main__":

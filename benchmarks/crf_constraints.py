@@ -18,14 +18,13 @@ Appends one JSON line per variant to benchmarks/results/crf_constraints.jsonl.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import provenance
 import torch
 
 from nerkit.models.config import load_config
@@ -36,8 +35,6 @@ from nerkit.training.run import build_model
 from nerkit.training.scoring import score_examples, summary
 from nerkit.vocab import LabelSet
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "crf_constraints.jsonl"
 VARIANTS = ("train+decode", "decode-only", "none")
 
 
@@ -103,17 +100,11 @@ def main() -> None:
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     args = parser.parse_args()
     config = load_config(args.config, tuple(args.overrides))
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     for variant in args.variants:
         row = run_variant(config, variant)
-        row.update(config=str(args.config), overrides=args.overrides, commit=commit,
-                   date=dt.date.today().isoformat())  # fmt: skip
+        row.update(config=str(args.config), overrides=args.overrides)
         print(json.dumps(row, ensure_ascii=False), flush=True)
-        with RESULTS.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        provenance.append("crf_constraints.jsonl", row)
 
 
 if __name__ == "__main__":

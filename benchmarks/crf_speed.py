@@ -18,12 +18,11 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date
 
+import provenance
 import torch
 import torchcrf
 
@@ -149,12 +148,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rows = run(args.repeats)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    ).stdout.strip()
     record = {
-        "date": date.today().isoformat(),
-        "commit": commit,
+        "date": provenance.now(),
+        "commit": provenance.commit(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
         f"{args.threads} threads, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}",
         "command": " ".join([os.path.basename(sys.executable), *sys.argv]),

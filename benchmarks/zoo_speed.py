@@ -23,17 +23,16 @@ Appends one JSON line per config to benchmarks/results/zoo_speed.jsonl.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import math
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import provenance
 import torch
 
 from nerkit.artifacts import save_model
@@ -46,7 +45,6 @@ from nerkit.training.run import build_model
 from nerkit.vocab import LabelSet
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "zoo_speed.jsonl"
 CONFIGS = [
     "resume_bilstm_crf_fast.yaml",
     "resume_bilstm_crf.yaml",
@@ -120,13 +118,6 @@ class Subject:
         return seconds
 
 
-def _commit() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    )
-    return done.stdout.strip() or "unknown"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("configs", nargs="*", type=Path)
@@ -148,9 +139,7 @@ def main() -> None:
             decode[subject.name].append(subject.decode_seconds(args.precision))
     for subject in subjects:
         record = _record(subject, args, train[subject.name], decode[subject.name])
-        with open(RESULTS, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(record) + "\n")
-        print(json.dumps(record))
+        print(json.dumps(provenance.append("zoo_speed.jsonl", record)))
 
 
 def _record(
@@ -169,8 +158,6 @@ def _record(
     for key in decode[0]:
         median = statistics.median(run[key] for run in decode)
         record[f"decode_{key}_sents_per_s"] = round(len(subject.texts) / median, 1)
-    record["commit"] = _commit()
-    record["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return record
 
 
