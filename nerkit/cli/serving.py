@@ -42,8 +42,14 @@ def serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
     max_batch: Annotated[int, typer.Option(min=1, help="Most texts per gathered batch.")] = 64,
     max_wait_ms: Annotated[
-        float, typer.Option(min=0, max=10_000, help="Longest wait for a batch to fill, in ms.")
-    ] = 5.0,
+        float,
+        typer.Option(
+            min=0,
+            max=10_000,
+            help="Longest wait for a batch to fill, in ms (0: none; batches "
+            "then form from requests that arrive while the model is busy).",
+        ),
+    ] = 0.0,
     batching: Annotated[
         bool, typer.Option(help="Gather concurrent requests into shared model calls.")
     ] = True,

@@ -187,3 +187,32 @@ def test_a_request_larger_than_max_batch_runs_alone_and_whole():
 
     assert asyncio.run(drive()) == [[2] * 10, [1]]
     assert sorted(sizes) == [1, 10]
+
+
+def test_without_a_wait_requests_arriving_while_the_model_works_share_the_next_call():
+    # max_wait=0: the first request runs at once, alone; the ones submitted while it runs
+    # are gathered into one call as soon as the model is free.
+    started, release = threading.Event(), threading.Event()
+    sizes: list[int] = []
+
+    def predict(texts: list[str]) -> list[str]:
+        sizes.append(len(texts))
+        if len(sizes) == 1:
+            started.set()
+            release.wait(timeout=10)
+        return [text.upper() for text in texts]
+
+    async def drive() -> list[list[str]]:
+        batcher = MicroBatcher(predict, ThreadPoolExecutor(1), max_batch=8, max_wait=0.0)
+        batcher.start()
+        first = asyncio.ensure_future(batcher.submit(["a"]))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        later = [asyncio.ensure_future(batcher.submit([text])) for text in "bcd"]
+        await asyncio.sleep(0.05)  # the three are queued while the model is still busy
+        release.set()
+        results = await asyncio.gather(first, *later)
+        await batcher.stop()
+        return list(results)
+
+    assert asyncio.run(drive()) == [["A"], ["B"], ["C"], ["D"]]
+    assert sizes == [1, 3]
