@@ -27,25 +27,25 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import provenance
 import torch
 from msra import MSRA_TEST, msra_sentences
 
+from nerkit.data.formats import read
+from nerkit.evaluation.metrics import score_spans
 from nerkit.extract import ExtractOptions, extract
 from nerkit.predict import Predictor
-
-RESULTS = Path(__file__).resolve().parent / "results" / "extract_speed.jsonl"
+from nerkit.types import Entity, Span
 
 _BYTE_MASK = "cur_bp.masked_fill_(mask[idx].view(batch_size, 1).expand(batch_size, tag_size), 0)"
 
@@ -56,13 +56,7 @@ def report(system: str, sentences: list[str], seconds: float, **extra: object) -
               "sentences_per_s": round(len(sentences) / seconds, 1),
               "chars_per_s": round(chars / seconds), **extra}  # fmt: skip
     print(json.dumps(record, ensure_ascii=False), flush=True)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=RESULTS.parents[1]).stdout.strip()  # fmt: skip
-    record.update(
-        commit=commit, date=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    )
-    with open(RESULTS, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    provenance.append("extract_speed.jsonl", record)
 
 
 def timed(function: Callable[[], object]) -> float:
@@ -85,6 +79,37 @@ def time_extract(
     seconds = timed(lambda: extract(model_dir, [source], output, options, progress=False))
     report(f"nerkit extract --workers {workers} --precision {precision}", sentences, seconds,
            torch_threads=1 if workers > 1 else torch.get_num_threads())  # fmt: skip
+
+
+def msra_f1(found: list[list[Entity]], limit: int) -> float:
+    """Return the strict span F1 (in %) of the first MSRA test sentences' predictions."""
+    gold = [example.spans for example in read(MSRA_TEST, "conll")][: limit or None]
+    pred = [[Span(e.start, e.end, e.label) for e in entities] for entities in found[: len(gold)]]
+    return round(100 * score_spans(gold, pred).f1, 2)
+
+
+def time_onnx(
+    model_dir: Path,
+    reference: list[list[Entity]],
+    sentences: list[str],
+    scratch: Path,
+    limit: int,
+) -> None:
+    """Time the fp32 and int8 ONNX exports; report agreement with torch and MSRA test F1."""
+    from nerkit.export import OnnxPredictor, export_onnx
+
+    def triples(found: list[list[Entity]]) -> list[list[tuple[int, int, str]]]:
+        return [[(e.start, e.end, e.label) for e in entities] for entities in found]
+
+    for quantize in (None, "int8"):
+        path = export_onnx(model_dir, scratch / "m.onnx", quantize=quantize)
+        onnx_predictor = OnnxPredictor(model_dir, path)
+        began = time.perf_counter()
+        found = onnx_predictor.predict(sentences)
+        seconds = time.perf_counter() - began
+        same = sum(a == b for a, b in zip(triples(found), triples(reference), strict=True))
+        report(f"OnnxPredictor {quantize or 'fp32'}", sentences, seconds,
+               sentences_identical_to_torch=same, msra_test_f1=msra_f1(found, limit))  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -133,23 +158,14 @@ def main() -> None:
             for workers in [int(w) for w in args.workers.split(",")]:
                 time_extract(args.model_dir, sentences, workers, Path(scratch), precision)
         predictor = Predictor(args.model_dir)
-        seconds = timed(lambda: predictor.predict(sentences))
-        threads = torch.get_num_threads()
-        report("Predictor.predict (in process)", sentences, seconds, torch_threads=threads)
+        began = time.perf_counter()
+        reference = predictor.predict(sentences)
+        seconds = time.perf_counter() - began
+        report("Predictor.predict (in process)", sentences, seconds,
+               torch_threads=torch.get_num_threads(),
+               msra_test_f1=msra_f1(reference, args.limit))  # fmt: skip
         if args.onnx:
-            from nerkit.export import OnnxPredictor, export_onnx
-
-            for quantize in (None, "int8"):
-                path = export_onnx(args.model_dir, Path(scratch) / "m.onnx", quantize=quantize)
-                onnx_predictor = OnnxPredictor(args.model_dir, path)
-                found = onnx_predictor.predict(sentences)
-                same = sum(a == b for a, b in zip(
-                    [[(e.start, e.end, e.label) for e in f] for f in found],
-                    [[(e.start, e.end, e.label) for e in f] for f in predictor.predict(sentences)],
-                ))  # fmt: skip
-                report(f"OnnxPredictor {quantize or 'fp32'}", sentences,
-                       timed(lambda p=onnx_predictor: p.predict(sentences)),
-                       sentences_identical_to_torch=same)  # fmt: skip
+            time_onnx(args.model_dir, reference, sentences, Path(scratch), args.limit)
     if args.chinesener:
         with chinesener_copy() as tag:
             seconds = timed(lambda: [tag(s) for s in sentences])
