@@ -24,8 +24,7 @@ import torch
 from msra import MSRA_TEST
 
 import nerkit
-from nerkit.api import DEFAULT_MODEL_DIR
-from nerkit.cli.calibration import calibrate_directory
+from nerkit.api import DEFAULT_MODEL_DIR, calibrate
 from nerkit.data.formats import read
 from nerkit.models.calibration import binary_nll, reliability
 
@@ -65,7 +64,7 @@ def main() -> None:
     parser.add_argument("--dev", type=Path, default=None, help="held-out file (default: carve)")
     args = parser.parse_args()
     began = time.perf_counter()
-    fit = calibrate_directory(args.model_dir, args.dev, write=False)
+    fit = calibrate(args.model_dir, args.dev, write=False)
     seconds = time.perf_counter() - began
     temperature = fit["temperature"]
     print(f"T = {temperature:.4f} fitted on {fit['entities']} entities of "

@@ -1,4 +1,4 @@
-"""The Python API every front end calls: train, evaluate, load, predict.
+"""The Python API every front end calls: train, evaluate, load, predict, calibrate.
 
 The CLI, the HTTP server and the annotation app are thin layers over these functions.
 Heavy modules (torch and the models) are imported when a function runs, not when this
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from nerkit.errors import ArtifactError, NerkitError
 
@@ -17,9 +17,17 @@ if TYPE_CHECKING:
     from nerkit.models.config import Config
     from nerkit.predict import Predictor
     from nerkit.training.loop import TrainResult
-    from nerkit.types import Entity
+    from nerkit.types import Entity, Example
 
-__all__ = ["DEFAULT_MODEL_DIR", "evaluate", "load", "predict", "train"]
+__all__ = [
+    "DEFAULT_MODEL_DIR",
+    "calibrate",
+    "evaluate",
+    "held_out_examples",
+    "load",
+    "predict",
+    "train",
+]
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 
@@ -90,3 +98,77 @@ def evaluate(model_dir: Path | str | None, data_path: Path | str, format: str | 
     if not examples:
         raise NerkitError(f"{data_path} holds no example to evaluate on")
     return score_examples(model, vocabs, config, examples)
+
+
+def held_out_examples(
+    model_dir: Path, dev: Path | None = None, format: str | None = None, scheme: str | None = None
+) -> tuple[list[Example], dict[str, Any]]:
+    """Return held-out examples for a saved model and a JSON-ready note of their source.
+
+    With `dev`, its examples; otherwise the model's own dev set rebuilt from its config.json
+    exactly as training built it (`data.dev`, or the same seeded carve from `data.train`), so
+    nothing fitted on it has seen training or test sentences.
+    """
+    from nerkit.artifacts import load_model
+    from nerkit.checksums import file_sha256
+    from nerkit.training.data import load_splits, read_examples
+
+    _, config, _, info = load_model(model_dir)
+    data = config.data.model_copy(update={"scheme": scheme}) if scheme else config.data
+    if dev is not None:
+        examples = read_examples(dev, data, format)
+        return examples, {"path": str(dev), "sha256": file_sha256(dev), "examples": len(examples)}
+    if data.dev is None and data.dev_fraction == 0:
+        raise NerkitError(
+            f"{model_dir} was trained without a dev set (data.dev_fraction 0): "
+            "pass a held-out DEV_FILE that is neither training nor test data"
+        )
+    expected = ((info.get("data") or {}).get("train") or {}).get("sha256")
+    trained_on = Path(data.train)
+    carved = data.dev is None and expected and trained_on.is_file()
+    if carved and file_sha256(trained_on) != expected:
+        raise NerkitError(
+            f"{data.train} is not the file {model_dir} was trained on (sha256 differs), "
+            "so the carved dev set would not be held out: pass a DEV_FILE"
+        )
+    examples = load_splits(config.model_copy(update={"data": data})).dev
+    source = str(data.dev) if data.dev else f"{data.train} (dev carve {data.dev_fraction:g})"
+    return examples, {"path": source, "examples": len(examples), "seed": config.train.seed}
+
+
+def calibrate(
+    model_dir: Path | str,
+    dev: Path | str | None = None,
+    format: str | None = None,
+    scheme: str | None = None,
+    objective: Literal["nll", "ece"] = "nll",
+    write: bool = True,
+) -> dict[str, Any]:
+    """Fit the confidence temperature T of a saved model on held-out data; return the record.
+
+    The held-out data are `dev`, or the model's own dev set (`held_out_examples`). Unless
+    `write` is false, T and the record are stored in the model directory. Predicted entities
+    never change, only their scores.
+    """
+    import datetime as dt
+
+    from nerkit.artifacts import load_model, write_temperature
+    from nerkit.models.calibration import calibrate as fit
+    from nerkit.models.calibration import collect_entities
+
+    model_dir = Path(model_dir)
+    examples, source = held_out_examples(model_dir, Path(dev) if dev else None, format, scheme)
+    if not examples:
+        raise NerkitError(f"the held-out data {source['path']} holds no example")
+    model, config, vocabs, _ = load_model(model_dir)
+    entities = collect_entities(model, vocabs, examples, max_length=config.data.max_length)
+    if len(entities) == 0:
+        raise NerkitError(
+            f"the model predicts no entity on {source['path']}: nothing to calibrate on"
+        )
+    result = fit(entities, objective)
+    record = {**result.to_dict(), "objective": objective, "held_out": source,
+              "date": dt.date.today().isoformat()}  # fmt: skip
+    if write:
+        write_temperature(model_dir, result.temperature, record)
+    return record

@@ -177,3 +177,30 @@ def _load_weights(directory: Path, model: Tagger) -> None:
             f"{path} does not fit the model in config.json/vocab.json: {first} "
             "(the files come from different runs; re-train or copy the whole directory)"
         ) from None
+
+
+def write_temperature(directory: Path, temperature: float, record: dict[str, Any]) -> None:
+    """Store the confidence temperature T in weights.safetensors and `record` in metadata.json.
+
+    T is the head's `temperature` entry (a directory without one loads with T = 1); the
+    weights file is rewritten atomically with its header kept, and a shipped model's recorded
+    weights checksum follows the new file.
+    """
+    from safetensors import safe_open
+
+    model = load_model(directory)[0]
+    key = next(name for name in model.state_dict() if name.endswith("temperature"))
+    weights = Path(directory) / "weights.safetensors"
+    with safe_open(str(weights), "pt") as handle:
+        header = handle.metadata()
+    state = load_file(str(weights))
+    state[key] = torch.tensor(float(temperature), dtype=torch.float32)
+    temporary = weights.with_name(weights.name + ".tmp")
+    save_file(state, str(temporary), metadata=header)
+    os.replace(temporary, weights)
+    path = Path(directory) / "metadata.json"
+    info = json.loads(path.read_text(encoding="utf-8"))
+    info["calibration"] = record
+    if isinstance(info.get("shipped"), dict) and "weights_sha256" in info["shipped"]:
+        info["shipped"]["weights_sha256"] = file_sha256(weights)  # the weights file changed
+    _write_json(path, info)

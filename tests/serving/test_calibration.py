@@ -13,10 +13,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from typer.testing import CliRunner
 
-from nerkit.artifacts import load_model
+from nerkit.api import held_out_examples
+from nerkit.artifacts import load_model, write_temperature
 from nerkit.cli import calibration  # noqa: F401  (registers the command)
 from nerkit.cli._app import app
-from nerkit.cli.calibration import held_out_examples, write_temperature
 from nerkit.crf import CRF
 from nerkit.models.calibration import (
     EntityBatch,
