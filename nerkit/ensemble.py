@@ -21,13 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from nerkit.artifacts import load_model
-from nerkit.errors import ArtifactError, NerkitError
+from nerkit.errors import ArtifactError
 from nerkit.models.config import Config
 from nerkit.models.ensemble import Ensemble
 from nerkit.models.features import Vocabs
-from nerkit.models.tagger import resolve_precision
 from nerkit.predict import Predictor
-from nerkit.schemes import parse_scheme
 
 __all__ = ["ENSEMBLE_FILE", "EnsemblePredictor", "load_ensemble", "member_dirs", "save_ensemble"]
 
@@ -118,14 +116,8 @@ class EnsemblePredictor(Predictor):
     """A `Predictor` over an ensemble directory or a list of model directories."""
 
     def __init__(self, source: Source, precision: str = "fp32") -> None:
-        # the same attributes as Predictor.__init__, from several directories
-        self.path = Path(source) if isinstance(source, (str, Path)) else Path(source[0]).parent
-        self.model, self.config, self.vocabs, self.metadata = load_ensemble(source)  # type: ignore[assignment]
-        self.scheme = parse_scheme(self.config.model.scheme)
-        try:
-            self.model.precision = resolve_precision(precision)
-        except ValueError as error:
-            raise NerkitError(str(error)) from None
+        path = Path(source) if isinstance(source, (str, Path)) else Path(source[0]).parent
+        self._attach(path, load_ensemble(source), precision)
 
     @classmethod
     def from_dir(cls, model_dir: Path | str, precision: str = "fp32") -> EnsemblePredictor:

@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from nerkit.models.features import Batch
 from nerkit.models.heads import build_head
-from nerkit.models.tagger import Tagger
+from nerkit.models.tagger import Decoding, Tagger
 from nerkit.schemes import parse_scheme, transition_mask
 
 
@@ -62,7 +62,7 @@ def average_head(members: Sequence[Tagger]) -> nn.Module:
     return head
 
 
-class Ensemble(nn.Module):
+class Ensemble(Decoding):
     """Several taggers of one config as one: mean emissions, averaged head, one decode."""
 
     def __init__(self, members: Sequence[Tagger]) -> None:
@@ -103,21 +103,3 @@ class Ensemble(nn.Module):
         for member in self.members[1:]:
             total = total + member.emissions(batch)
         return total / len(self.members)
-
-    @torch.no_grad()
-    def decode(self, batch: Batch) -> list[list[int]]:
-        """Return the best tag ids of every sequence under the averaged scores."""
-        return self.head.decode(self.emissions(batch), batch.mask)
-
-    @torch.no_grad()
-    def decode_with_probabilities(self, batch: Batch) -> tuple[list[list[int]], Tensor]:
-        """Return the best tag ids and the (B, T, C) posterior tag probabilities."""
-        emissions = self.emissions(batch)
-        return self.head.decode(emissions, batch.mask), self.head.probabilities(
-            emissions, batch.mask
-        )
-
-    @torch.no_grad()
-    def probabilities(self, batch: Batch) -> Tensor:
-        """Return the posterior tag probabilities (B, T, C) under the averaged scores."""
-        return self.head.probabilities(self.emissions(batch), batch.mask)

@@ -38,7 +38,37 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
-class Tagger(nn.Module):
+class Decoding(nn.Module):
+    """What every tagger-like module shares: decoding its `emissions` through its `head`.
+
+    Subclasses define `emissions(batch)` (B, T, C) and a `head` (CRF or softmax).
+    """
+
+    head: nn.Module
+
+    def emissions(self, batch: Batch) -> Tensor:
+        """Return the unnormalised tag scores (B, T, C)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def decode(self, batch: Batch) -> list[list[int]]:
+        """Return the best tag ids of every sequence, each as long as its mask."""
+        return self.head.decode(self.emissions(batch), batch.mask)
+
+    @torch.no_grad()
+    def decode_with_probabilities(self, batch: Batch) -> tuple[list[list[int]], Tensor]:
+        """Return the best tag ids and the (B, T, C) posterior tag probabilities."""
+        emissions = self.emissions(batch)
+        paths = self.head.decode(emissions, batch.mask)
+        return paths, self.head.probabilities(emissions, batch.mask)
+
+    @torch.no_grad()
+    def probabilities(self, batch: Batch) -> Tensor:
+        """Return the posterior tag probabilities (B, T, C): CRF marginals or softmax."""
+        return self.head.probabilities(self.emissions(batch), batch.mask)
+
+
+class Tagger(Decoding):
     """A sequence tagger over the tag list `tags` (tag strings of `config.scheme`).
 
     `precision` ("fp32" or "bf16") is how the tag scores are computed: in bf16 the embedder,
@@ -94,23 +124,6 @@ class Tagger(nn.Module):
         if batch.tags is None:
             raise ValueError("loss() needs a batch with gold tags (featurize with tags=...)")
         return self.head.loss(self.emissions(batch), batch.tags, batch.mask)
-
-    @torch.no_grad()
-    def decode(self, batch: Batch) -> list[list[int]]:
-        """Return the best tag ids of every sequence, each as long as its mask."""
-        return self.head.decode(self.emissions(batch), batch.mask)
-
-    @torch.no_grad()
-    def decode_with_probabilities(self, batch: Batch) -> tuple[list[list[int]], Tensor]:
-        """Return the best tag ids and the (B, T, C) posterior tag probabilities."""
-        emissions = self.emissions(batch)
-        paths = self.head.decode(emissions, batch.mask)
-        return paths, self.head.probabilities(emissions, batch.mask)
-
-    @torch.no_grad()
-    def probabilities(self, batch: Batch) -> Tensor:
-        """Return the posterior tag probabilities (B, T, C): CRF marginals or softmax."""
-        return self.head.probabilities(self.emissions(batch), batch.mask)
 
     def vocab_sizes(self) -> dict[str, int]:
         """Return the vocabulary sizes this tagger was built for."""
