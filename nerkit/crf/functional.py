@@ -11,6 +11,8 @@ Shapes (batch-first everywhere in nerkit):
     mask         (B, T)    bool   True on real tokens; left-aligned, mask[:, 0] all True
     transitions  (C, C)    float  transitions[i, j] scores tag i followed by tag j
     start, end   (C,)      float  score of a sequence starting / ending in a tag
+    unary        (B, T, C) float  a distribution's marginals: P(tag at t = c)
+    counts       (B, C, C) float  its expected number of steps from tag i to tag j
 
 How it is fast. Per-step Python and dispatch overhead, not arithmetic, dominates a
 CRF on a CPU, so every recursion here is written to issue as few tensor operations
@@ -39,6 +41,8 @@ from torch import Tensor
 
 __all__ = [
     "check_inputs",
+    "expected_counts",
+    "expected_score",
     "log_partition",
     "marginals",
     "nbest",
@@ -274,6 +278,50 @@ def marginals(
     )
     beta, _ = _scaled_backward(batch, norms, exp_em, exp_tr, exp_end, end_norm)
     return batch.unsort((alpha * beta).transpose(0, 1))
+
+
+@torch.no_grad()
+def expected_counts(
+    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Return the marginals (B, T, C) and the expected transition counts (B, C, C).
+
+    counts[b, i, j] is the expected number of steps t >= 1 with tag i at t - 1 and tag j
+    at t, under the CRF distribution of sequence b: the sum over t of the pairwise
+    marginals alpha[t-1, i] * exp(transitions[i, j]) * incoming[t, j]. Together with the
+    marginals they are what `expected_score` needs (soft targets for distillation).
+    """
+    check_inputs(emissions, mask, transitions)
+    batch = _SortedBatch(emissions, mask)
+    alpha, norms, exp_em, exp_tr, exp_end, end_norm, _ = _scaled_forward(
+        batch, transitions, start, end
+    )
+    beta, incoming = _scaled_backward(batch, norms, exp_em, exp_tr, exp_end, end_norm)
+    counts = torch.einsum("tbi,tbj->bij", alpha[:-1], incoming[1:]) * exp_tr  # (B, C, C)
+    return batch.unsort((alpha * beta).transpose(0, 1)), batch.unsort(counts)
+
+
+def expected_score(
+    emissions: Tensor,
+    mask: Tensor,
+    transitions: Tensor,
+    start: Tensor,
+    end: Tensor,
+    unary: Tensor,
+    counts: Tensor,
+) -> Tensor:
+    """Return the expected path score of each sequence under a target distribution, (B,).
+
+    The target is given by its marginals `unary` (B, T, C) and expected transition counts
+    `counts` (B, C, C) (as `expected_counts` returns them, or one-hot ones of a gold path,
+    for which this equals `sequence_score`). Linear in every score, so differentiable.
+    """
+    check_inputs(emissions, mask, transitions)
+    weights = mask.to(emissions.dtype).unsqueeze(2)  # (B, T, 1)
+    last = (mask.sum(dim=1) - 1).view(-1, 1, 1).expand(-1, 1, unary.size(2))  # (B, 1, C)
+    score = (unary * weights * emissions).sum(dim=(1, 2))
+    score = score + (counts * transitions).sum(dim=(1, 2)) + unary[:, 0] @ start
+    return score + unary.gather(1, last).squeeze(1) @ end
 
 
 def viterbi(

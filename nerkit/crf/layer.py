@@ -112,6 +112,34 @@ class CRF(nn.Module):
             emissions / self.temperature, mask, *self._scores(float("-inf"), tempered=True)
         )
 
+    def soft_nll(self, emissions: Tensor, mask: Tensor, unary: Tensor, counts: Tensor) -> Tensor:
+        """Return the cross-entropy of a target distribution over paths against the CRF, (B,).
+
+        The target is given by its marginals `unary` (B, T, C) and expected transition
+        counts `counts` (B, C, C): log Z minus the target's expected path score. For the
+        one-hot target of a gold path this is `nll`; for a teacher's `expected_counts` it is
+        the distillation loss (its gradient is the CRF's marginals minus the target's).
+        The caller reduces.
+        """
+        log_z = functional.log_partition(emissions, mask, *self._scores(float("-inf")))
+        scores = self._scores(_FORBIDDEN)
+        return log_z - functional.expected_score(emissions, mask, *scores, unary, counts)
+
+    @torch.no_grad()
+    def expected_counts(
+        self, emissions: Tensor, mask: Tensor, temperature: float = 1.0
+    ) -> tuple[Tensor, Tensor]:
+        """Return the marginals (B, T, C) and expected transition counts (B, C, C).
+
+        Of the distribution with every score divided by `temperature` (a distillation
+        temperature > 0; the calibration temperature is not applied): a teacher's soft
+        targets for `soft_nll`.
+        """
+        if not 0 < temperature < float("inf"):
+            raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+        scores = [score / temperature for score in self._scores(float("-inf"))]
+        return functional.expected_counts(emissions / temperature, mask, *scores)
+
     @torch.no_grad()
     def decode_tensor(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
         """Return the best paths (B, T) long, padded with 0, and their scores (B,)."""

@@ -28,6 +28,7 @@ else:  # pragma: no cover
 __all__ = [
     "Config",
     "DataConfig",
+    "DistillConfig",
     "FeaturesConfig",
     "ModelConfig",
     "TrainConfig",
@@ -91,6 +92,20 @@ class ModelConfig(_Config):
     head: Literal["crf", "softmax"] = "crf"
 
 
+class DistillConfig(_Config):
+    """Train against a saved teacher model's tag distribution as well as the gold tags.
+
+    Each training sentence's target is `weight` times the teacher's distribution over tag
+    paths (its CRF marginals and expected transitions, or its softmax, with every score
+    divided by `temperature`) plus `1 - weight` times the gold path. The teacher must
+    predict the same tags; any model directory works (a BERT tagger teaching a BiLSTM).
+    """
+
+    teacher: Path
+    weight: float = Field(0.5, gt=0.0, le=1.0)
+    temperature: float = Field(1.0, gt=0.0)
+
+
 class TrainConfig(_Config):
     """Optimisation, batching, stopping and reproducibility."""
 
@@ -109,6 +124,7 @@ class TrainConfig(_Config):
     # "bf16": embedder/encoder under CPU autocast (the CRF stays float32), ~1.5x faster
     # training on CPUs with native bfloat16; the saved weights are float32 either way
     precision: Literal["fp32", "bf16"] = "fp32"
+    distill: DistillConfig | None = None  # knowledge distillation from a trained teacher
 
 
 class Config(_Config):

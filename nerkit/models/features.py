@@ -10,6 +10,8 @@ Shapes: B batch, T padded length, W longest word in characters.
     tags (B, T) long (padding holds 0, a valid id)
     pretrained encoders (S sub-words): pieces (B, S) long, piece_tokens (B, S) long, the
     token each sub-word belongs to (-1 on padding)
+    distillation (C tags): soft_tags (B, T, C) float, a target distribution's tag marginals
+    (0 on padding), soft_transitions (B, C, C) float, its expected transition counts
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class Instance:
     tags: list[int] | None = None
     pieces: list[int] | None = None
     piece_tokens: list[int] | None = None
+    soft_tags: Tensor | None = None  # (T, C), set by distillation
+    soft_transitions: Tensor | None = None  # (C, C)
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -93,6 +97,8 @@ class Batch:
     tags: Tensor | None = None
     pieces: Tensor | None = None
     piece_tokens: Tensor | None = None
+    soft_tags: Tensor | None = None
+    soft_transitions: Tensor | None = None
 
     def __len__(self) -> int:
         return self.tokens.size(0)
@@ -188,6 +194,12 @@ def collate(instances: Sequence[Instance]) -> Batch:
         ).view(size, length)
     if instances[0].pieces is not None:
         _collate_pieces(batch, instances)
+    if instances[0].soft_tags is not None:
+        batch.soft_tags = torch.nn.utils.rnn.pad_sequence(
+            [x.soft_tags for x in instances],
+            batch_first=True,  # type: ignore[misc]
+        )
+        batch.soft_transitions = torch.stack([x.soft_transitions for x in instances])  # type: ignore[misc]
     return batch
 
 

@@ -1,7 +1,8 @@
 """Output heads: per-token softmax or a scheme-constrained CRF over the emissions.
 
-Both heads answer the same three questions with the same return types:
-`loss` (scalar, summed over tokens/sequences and divided by B), `decode` (best tag ids
+Both heads answer the same questions with the same return types:
+`loss` (scalar, summed over tokens/sequences and divided by B), `soft_loss` (the same
+against a target distribution instead of gold tags: distillation), `decode` (best tag ids
 per sequence, as long as its mask) and `probabilities` ((B, T, C) posterior tag
 probabilities: CRF marginals or softmax outputs).
 
@@ -51,6 +52,16 @@ class SoftmaxHead(nn.Module):
         losses = nn.functional.cross_entropy(emissions.transpose(1, 2), tags, reduction="none")
         return (losses * mask).sum() / emissions.size(0)
 
+    def soft_loss(
+        self, emissions: Tensor, mask: Tensor, soft_tags: Tensor, soft_transitions: Tensor
+    ) -> Tensor:
+        """Return the token cross-entropy against target tag marginals, divided by B.
+
+        `soft_transitions` is not used: tokens are independent under a softmax.
+        """
+        log_probs = emissions.log_softmax(dim=2)
+        return -(soft_tags * log_probs * mask.unsqueeze(2)).sum() / emissions.size(0)
+
     @torch.no_grad()
     def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:
         """Return the argmax tag of every real token."""
@@ -82,6 +93,13 @@ class CRFHead(nn.Module):
     def loss(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         """Return the summed sequence negative log-likelihood divided by the batch size."""
         return self.crf.nll(emissions, tags, mask).sum() / emissions.size(0)
+
+    def soft_loss(
+        self, emissions: Tensor, mask: Tensor, soft_tags: Tensor, soft_transitions: Tensor
+    ) -> Tensor:
+        """Return the summed cross-entropy of a target path distribution, divided by B."""
+        loss = self.crf.soft_nll(emissions, mask, soft_tags, soft_transitions)
+        return loss.sum() / emissions.size(0)
 
     @torch.no_grad()
     def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:

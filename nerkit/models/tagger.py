@@ -120,7 +120,16 @@ class Tagger(Decoding):
         return groups
 
     def loss(self, batch: Batch) -> Tensor:
-        """Return the training loss of a batch with gold `tags`, a scalar."""
+        """Return the training loss of a batch, a scalar.
+
+        Against its soft targets when it has them (distillation: `soft_tags` and
+        `soft_transitions`, which already mix in the gold tags), else its gold `tags`.
+        """
+        if batch.soft_tags is not None and batch.soft_transitions is not None:
+            emissions = self.emissions(batch)
+            return self.head.soft_loss(
+                emissions, batch.mask, batch.soft_tags.to(emissions.dtype), batch.soft_transitions
+            )
         if batch.tags is None:
             raise ValueError("loss() needs a batch with gold tags (featurize with tags=...)")
         return self.head.loss(self.emissions(batch), batch.tags, batch.mask)

@@ -11,6 +11,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,10 @@ import torch
 
 from nerkit.artifacts import file_sha256, save_model
 from nerkit.models.config import Config
-from nerkit.models.features import Vocabs, build_vocabs, featurize
+from nerkit.models.features import Instance, Vocabs, build_vocabs, featurize
 from nerkit.models.tagger import Tagger
 from nerkit.training.data import load_splits, tag_list, tagged_sequences
+from nerkit.training.distill import soft_targets
 from nerkit.training.loop import TrainResult, fit, num_threads
 from nerkit.training.pretrained import (
     add_bigrams,
@@ -82,6 +84,8 @@ def train(
     init_embeddings(model, vocabs, vectors, bigram_vectors)
     labels = LabelSet(tags)
     instances = [featurize(tokens, vocabs, model_config, labels.ids(t)) for tokens, t in pieces]
+    if config.train.distill is not None:
+        instances = _with_soft_targets(config, instances, pieces, labels, tags)
     sizes = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
     metadata = _data_metadata(config, sizes)
 
@@ -100,6 +104,24 @@ def train(
         with num_threads(config.train.num_threads):
             result.test = _score_test(output_dir, config, splits.test)
     return result
+
+
+def _with_soft_targets(
+    config: Config,
+    instances: list[Instance],
+    pieces: list[tuple[list[str], list[str]]],
+    labels: LabelSet,
+    tags: list[str],
+) -> list[Instance]:
+    """Return the instances with the distillation targets of `config.train.distill`."""
+    assert config.train.distill is not None
+    sequences = [(tokens, labels.ids(t)) for tokens, t in pieces]
+    with num_threads(config.train.num_threads):
+        targets = soft_targets(config.train.distill, sequences, tags)
+    return [
+        replace(instance, soft_tags=unary, soft_transitions=counts)
+        for instance, (unary, counts) in zip(instances, targets, strict=True)
+    ]
 
 
 def _score_test(output_dir: Path, config: Config, examples: list) -> dict[str, Any]:

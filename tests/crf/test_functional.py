@@ -236,3 +236,56 @@ def test_torch_recursions_equal_numpy_recursions(gen, monkeypatch):
     monkeypatch.setattr(functional, "_array_module", lambda *tensors: (torch, list(tensors)))
     for mine, theirs in zip(fast, run()):
         torch.testing.assert_close(mine, theirs)
+
+
+@pytest.mark.parametrize("lengths", LENGTHS)
+@pytest.mark.parametrize("num_tags", [1, 3])
+def test_expected_counts_match_enumeration(gen, lengths, num_tags):
+    transitions, start, end = random_crf(gen, num_tags)
+    emissions, mask = make_batch(gen, lengths, num_tags)
+    unary, counts = functional.expected_counts(emissions, mask, transitions, start, end)
+    for b, length in enumerate(lengths):
+        scores = brute_force_scores(emissions[b, :length], transitions, start, end)
+        log_z = math.log(sum(map(math.exp, scores.values())))
+        expected_unary = torch.zeros(max(lengths), num_tags, dtype=torch.float64)
+        expected_counts = torch.zeros(num_tags, num_tags, dtype=torch.float64)
+        for path, score in scores.items():
+            p = math.exp(score - log_z)
+            for t, tag in enumerate(path):
+                expected_unary[t, tag] += p
+            for a, c in itertools.pairwise(path):
+                expected_counts[a, c] += p
+        assert torch.allclose(unary[b], expected_unary, atol=1e-10)
+        assert torch.allclose(counts[b], expected_counts, atol=1e-10)
+
+
+@pytest.mark.parametrize("lengths", LENGTHS)
+def test_expected_score_is_the_mean_path_score(gen, lengths):
+    num_tags = 3
+    transitions, start, end = random_crf(gen, num_tags)
+    emissions, mask = make_batch(gen, lengths, num_tags)
+    # the target: another CRF's distribution; the scores: this one's
+    other = random_crf(gen, num_tags)
+    unary, counts = functional.expected_counts(emissions.flip(2), mask, *other)
+    expected = functional.expected_score(emissions, mask, transitions, start, end, unary, counts)
+    for b, length in enumerate(lengths):
+        target = brute_force_scores(emissions[b, :length].flip(1), *other)
+        log_z = math.log(sum(map(math.exp, target.values())))
+        mine = brute_force_scores(emissions[b, :length], transitions, start, end)
+        mean = sum(math.exp(target[path] - log_z) * mine[path] for path in mine)
+        assert expected[b].item() == pytest.approx(mean, rel=1e-9, abs=1e-9)
+
+
+def test_expected_score_of_a_one_hot_target_is_the_path_score(gen):
+    num_tags, lengths = 4, [5, 3, 1]
+    transitions, start, end = random_crf(gen, num_tags)
+    emissions, mask = make_batch(gen, lengths, num_tags)
+    tags = torch.randint(num_tags, mask.shape, generator=gen)
+    unary = torch.nn.functional.one_hot(tags, num_tags).to(torch.float64) * mask.unsqueeze(2)
+    counts = torch.zeros(len(lengths), num_tags, num_tags, dtype=torch.float64)
+    for b, length in enumerate(lengths):
+        for a, c in itertools.pairwise(tags[b, :length].tolist()):
+            counts[b, a, c] += 1
+    expected = functional.expected_score(emissions, mask, transitions, start, end, unary, counts)
+    gold = functional.sequence_score(emissions, tags, mask, transitions, start, end)
+    assert torch.allclose(expected, gold)

@@ -134,3 +134,61 @@ def test_decode_nbest_handles_k_of_100_on_long_sequences(gen):
         assert len(set(paths)) == len(paths)
         scores = [s for _, s in candidates]
         assert scores == sorted(scores, reverse=True)
+
+
+def _one_hot_target(tags, mask, num_tags):
+    unary = torch.nn.functional.one_hot(tags, num_tags).float() * mask.unsqueeze(2)
+    counts = torch.zeros(tags.size(0), num_tags, num_tags)
+    for b, length in enumerate(mask.sum(dim=1).tolist()):
+        for a, c in itertools.pairwise(tags[b, :length].tolist()):
+            counts[b, a, c] += 1
+    return unary, counts
+
+
+def test_soft_nll_of_a_one_hot_target_is_the_nll(gen):
+    allowed = transition_mask(["O", "B-X", "I-X"], Scheme.BIO)
+    crf = CRF(3, allowed=torch.tensor(allowed))
+    emissions = torch.randn(3, 6, 3, generator=gen)
+    mask = lengths_mask([6, 2, 4])
+    tags = torch.tensor([[0, 1, 2, 2, 0, 1], [1, 2, 0, 0, 0, 0], [0, 0, 2, 0, 0, 0]])  # row 3: O->I
+    soft = crf.soft_nll(emissions, mask, *_one_hot_target(tags, mask, 3))
+    assert torch.allclose(soft, crf.nll(emissions, tags, mask))
+
+
+def test_soft_nll_gradient_is_the_crf_marginals_minus_the_target(gen):
+    # d/d emissions of log Z - E_q[score] = p(tag at t) - q(tag at t): distillation pulls the
+    # student's marginals onto the teacher's.
+    crf, teacher = CRF(4), CRF(4)
+    mask = lengths_mask([5, 3])
+    emissions = torch.randn(2, 5, 4, generator=gen, requires_grad=True)
+    unary, counts = teacher.expected_counts(torch.randn(2, 5, 4, generator=gen), mask)
+    crf.soft_nll(emissions, mask, unary, counts).sum().backward()
+    expected = crf.marginals(emissions.detach(), mask) - unary
+    assert torch.allclose(emissions.grad, expected, atol=1e-5)
+    for name, parameter in crf.named_parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
+
+
+def test_soft_nll_is_smallest_at_the_target_itself(gen):
+    # the cross-entropy H(q, p) >= H(q, q): a CRF scored against its own distribution
+    # cannot do better by moving its emissions
+    crf = CRF(3)
+    mask = lengths_mask([4, 2])
+    emissions = torch.randn(2, 4, 3, generator=gen)
+    target = crf.expected_counts(emissions, mask)
+    own = crf.soft_nll(emissions, mask, *target)
+    for _ in range(5):
+        moved = emissions + 0.5 * torch.randn(2, 4, 3, generator=gen)
+        assert (crf.soft_nll(moved, mask, *target) >= own - 1e-5).all()
+
+
+def test_expected_counts_temperature_flattens_the_distribution(gen):
+    crf = CRF(3)
+    mask = lengths_mask([5])
+    emissions = 3 * torch.randn(1, 5, 3, generator=gen)
+    sharp, _ = crf.expected_counts(emissions, mask)
+    flat, _ = crf.expected_counts(emissions, mask, temperature=4.0)
+    assert flat.max() < sharp.max()
+    assert torch.allclose(flat.sum(dim=2), torch.ones(1, 5))
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0, got 0"):
+        crf.expected_counts(emissions, mask, temperature=0)
