@@ -50,12 +50,17 @@ def prune(
     corpus: Annotated[
         list[Path], typer.Option("--corpus", exists=True, help="Data file(s) whose text to keep.")
     ],
-    format: Annotated[str, typer.Option("--format", help="Format of the corpus files.")] = "conll",
+    format: Annotated[
+        str | None,
+        typer.Option("--format", help="Format of the corpus files (default: detected per file)."),
+    ] = None,
 ) -> None:
     """Copy a SentencePiece encoder keeping only the pieces char-level tagging of CORPUS uses."""
-    from nerkit.data.formats import read
+    from nerkit.data.formats import detect_format, read
     from nerkit.encoders import me5
 
-    texts = [example.text for path in corpus for example in read(path, format)]
+    texts = [
+        example.text for path in corpus for example in read(path, format or detect_format(path))
+    ]
     before, after = me5.prune(source, output, texts)
     typer.echo(f"kept {after} of {before} pieces from {len(texts)} texts; wrote {output}")

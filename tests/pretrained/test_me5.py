@@ -134,14 +134,16 @@ def test_prune_command_reads_a_corpus_and_reports_what_it_kept(tmp_path):
     from nerkit.cli import encoders as _  # noqa: F401  (registers the command group)
     from nerkit.cli._app import app
     from nerkit.data.formats import write
-    from nerkit.types import Example
+    from nerkit.types import Example, Span
 
     write_e5s1(tmp_path / "tiny.bin")
     full = me5.convert(tmp_path / "tiny.bin", tmp_path / "hf")
+    # two formats, each detected from its file (no --format)
     write([Example("张三", ())], tmp_path / "corpus.jsonl", "jsonl")
+    write([Example("李四", (Span(0, 2, "name"),))], tmp_path / "corpus.json", "cluener")
     result = CliRunner().invoke(app, ["encoders", "prune", str(full), str(tmp_path / "out"),
                                       "--corpus", str(tmp_path / "corpus.jsonl"),
-                                      "--format", "jsonl"])  # fmt: skip
+                                      "--corpus", str(tmp_path / "corpus.json")])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert f"of {len(PIECES)} pieces from 1 texts; wrote {tmp_path / 'out'}" in result.output
+    assert f"of {len(PIECES)} pieces from 2 texts; wrote {tmp_path / 'out'}" in result.output
     assert (tmp_path / "out" / "model.safetensors").is_file()
