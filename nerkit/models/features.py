@@ -195,11 +195,7 @@ def collate(instances: Sequence[Instance]) -> Batch:
     if instances[0].pieces is not None:
         _collate_pieces(batch, instances)
     if instances[0].soft_tags is not None:
-        batch.soft_tags = torch.nn.utils.rnn.pad_sequence(
-            [x.soft_tags for x in instances],
-            batch_first=True,  # type: ignore[misc]
-        )
-        batch.soft_transitions = torch.stack([x.soft_transitions for x in instances])  # type: ignore[misc]
+        _collate_soft_targets(batch, instances)
     return batch
 
 
@@ -211,3 +207,12 @@ def _collate_pieces(batch: Batch, instances: Sequence[Instance]) -> None:
         count = len(instance.pieces or [])
         batch.pieces[b, :count] = torch.tensor(instance.pieces, dtype=torch.long)
         batch.piece_tokens[b, :count] = torch.tensor(instance.piece_tokens, dtype=torch.long)
+
+
+def _collate_soft_targets(batch: Batch, instances: Sequence[Instance]) -> None:
+    unary = [instance.soft_tags for instance in instances]
+    counts = [instance.soft_transitions for instance in instances]
+    if any(u is None for u in unary) or any(c is None for c in counts):
+        raise ValueError("either every instance of a batch has soft targets or none has")
+    batch.soft_tags = torch.nn.utils.rnn.pad_sequence(unary, batch_first=True)  # type: ignore[arg-type]
+    batch.soft_transitions = torch.stack(counts)  # type: ignore[arg-type]
