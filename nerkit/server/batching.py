@@ -1,7 +1,9 @@
 """Dynamic micro-batching: texts of concurrent requests share one `predict` call.
 
 One asyncio worker takes the first waiting request, then gathers more until the batch
-holds `max_batch` texts or `max_wait` seconds have passed, and runs the predict function
+holds `max_batch` texts or `max_wait` seconds have passed (with `max_wait` 0, the default:
+only the requests already waiting, so batches form from what arrived while the model
+was busy), and runs the predict function
 in an executor thread (the event loop keeps accepting requests meanwhile). Results are
 cut back into per-request lists in submission order. If a gathered call fails, each of
 its requests is retried alone, so an error reaches only the request that caused it.
@@ -38,7 +40,7 @@ class MicroBatcher(Generic[Result]):
         predict: Callable[[list[str]], list[Result]],
         executor: Executor,
         max_batch: int = 64,
-        max_wait: float = 0.005,
+        max_wait: float = 0.0,
     ) -> None:
         self.predict, self.executor = predict, executor
         self.max_batch, self.max_wait = max_batch, max_wait
