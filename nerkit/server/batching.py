@@ -2,10 +2,10 @@
 
 One asyncio worker takes the first waiting request, then gathers more until the batch
 holds `max_batch` texts or `max_wait` seconds have passed (with `max_wait` 0, the default:
-only the requests already waiting, so batches form from what arrived while the model
-was busy), and runs the predict function
-in an executor thread (the event loop keeps accepting requests meanwhile). Results are
-cut back into per-request lists in submission order. If a gathered call fails, each of
+only the requests already waiting, so batches form from what arrived while the model was
+busy), and runs the predict function in an executor thread (the event loop keeps
+accepting requests meanwhile). Results are cut back into per-request lists in submission
+order. If a gathered call fails, each of
 its requests is retried alone, so an error reaches only the request that caused it.
 """
 
