@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -81,9 +82,14 @@ def time_extract(
            torch_threads=1 if workers > 1 else torch.get_num_threads())  # fmt: skip
 
 
+@functools.cache
+def _msra_gold() -> list[tuple[Span, ...]]:
+    return [example.spans for example in read(MSRA_TEST, "conll")]
+
+
 def msra_f1(found: list[list[Entity]], limit: int) -> float:
     """Return the strict span F1 (in %) of the first MSRA test sentences' predictions."""
-    gold = [example.spans for example in read(MSRA_TEST, "conll")][: limit or None]
+    gold = _msra_gold()[: limit or None]
     pred = [[Span(e.start, e.end, e.label) for e in entities] for entities in found[: len(gold)]]
     return round(100 * score_spans(gold, pred).f1, 2)
 

@@ -110,10 +110,22 @@ def held_out_examples(
     nothing fitted on it has seen training or test sentences.
     """
     from nerkit.artifacts import load_model
+
+    _, config, _, info = load_model(model_dir)
+    return _held_out(model_dir, config, info, dev, format, scheme)
+
+
+def _held_out(
+    model_dir: Path,
+    config: Config,
+    info: dict[str, Any],
+    dev: Path | None,
+    format: str | None,
+    scheme: str | None,
+) -> tuple[list[Example], dict[str, Any]]:
     from nerkit.checksums import file_sha256
     from nerkit.training.data import load_splits, read_examples
 
-    _, config, _, info = load_model(model_dir)
     data = config.data.model_copy(update={"scheme": scheme}) if scheme else config.data
     if dev is not None:
         examples = read_examples(dev, data, format)
@@ -157,10 +169,11 @@ def calibrate(
     from nerkit.models.calibration import collect_entities
 
     model_dir = Path(model_dir)
-    examples, source = held_out_examples(model_dir, Path(dev) if dev else None, format, scheme)
+    model, config, vocabs, info = load_model(model_dir)
+    held_out = Path(dev) if dev else None
+    examples, source = _held_out(model_dir, config, info, held_out, format, scheme)
     if not examples:
         raise NerkitError(f"the held-out data {source['path']} holds no example")
-    model, config, vocabs, _ = load_model(model_dir)
     entities = collect_entities(model, vocabs, examples, max_length=config.data.max_length)
     if len(entities) == 0:
         raise NerkitError(

@@ -266,17 +266,25 @@ def log_partition(
     return _LogPartition.apply(emissions, mask, transitions, start, end)
 
 
+def _forward_backward(
+    emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
+) -> tuple[_SortedBatch, Tensor, Tensor, Tensor, Tensor]:
+    """Return the sorted batch, alpha, beta, incoming (T, B, C, sorted) and exp_tr (C, C)."""
+    batch = _SortedBatch(emissions, mask)
+    alpha, norms, exp_em, exp_tr, exp_end, end_norm, _ = _scaled_forward(
+        batch, transitions, start, end
+    )
+    beta, incoming = _scaled_backward(batch, norms, exp_em, exp_tr, exp_end, end_norm)
+    return batch, alpha, beta, incoming, exp_tr
+
+
 @torch.no_grad()
 def marginals(
     emissions: Tensor, mask: Tensor, transitions: Tensor, start: Tensor, end: Tensor
 ) -> Tensor:
     """Return P(tag at t = c | sequence), shape (B, T, C); padded positions are all zero."""
     check_inputs(emissions, mask, transitions)
-    batch = _SortedBatch(emissions, mask)
-    alpha, norms, exp_em, exp_tr, exp_end, end_norm, _ = _scaled_forward(
-        batch, transitions, start, end
-    )
-    beta, _ = _scaled_backward(batch, norms, exp_em, exp_tr, exp_end, end_norm)
+    batch, alpha, beta, _, _ = _forward_backward(emissions, mask, transitions, start, end)
     return batch.unsort((alpha * beta).transpose(0, 1))
 
 
@@ -292,11 +300,9 @@ def expected_counts(
     marginals they are what `expected_score` needs (soft targets for distillation).
     """
     check_inputs(emissions, mask, transitions)
-    batch = _SortedBatch(emissions, mask)
-    alpha, norms, exp_em, exp_tr, exp_end, end_norm, _ = _scaled_forward(
-        batch, transitions, start, end
+    batch, alpha, beta, incoming, exp_tr = _forward_backward(
+        emissions, mask, transitions, start, end
     )
-    beta, incoming = _scaled_backward(batch, norms, exp_em, exp_tr, exp_end, end_norm)
     counts = torch.einsum("tbi,tbj->bij", alpha[:-1], incoming[1:]) * exp_tr  # (B, C, C)
     return batch.unsort((alpha * beta).transpose(0, 1)), batch.unsort(counts)
 

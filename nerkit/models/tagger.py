@@ -128,7 +128,7 @@ class Tagger(Decoding):
         if batch.soft_tags is not None and batch.soft_transitions is not None:
             emissions = self.emissions(batch)
             return self.head.soft_loss(
-                emissions, batch.mask, batch.soft_tags.to(emissions.dtype), batch.soft_transitions
+                emissions, batch.mask, batch.soft_tags, batch.soft_transitions
             )
         if batch.tags is None:
             raise ValueError("loss() needs a batch with gold tags (featurize with tags=...)")

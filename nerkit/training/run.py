@@ -85,7 +85,7 @@ def train(
     labels = LabelSet(tags)
     instances = [featurize(tokens, vocabs, model_config, labels.ids(t)) for tokens, t in pieces]
     if config.train.distill is not None:
-        instances = _with_soft_targets(config, instances, pieces, labels, tags)
+        instances = _with_soft_targets(config, instances, pieces, tags)
     sizes = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
     metadata = _data_metadata(config, sizes)
 
@@ -110,12 +110,11 @@ def _with_soft_targets(
     config: Config,
     instances: list[Instance],
     pieces: list[tuple[list[str], list[str]]],
-    labels: LabelSet,
     tags: list[str],
 ) -> list[Instance]:
     """Return the instances with the distillation targets of `config.train.distill`."""
     assert config.train.distill is not None
-    sequences = [(tokens, labels.ids(t)) for tokens, t in pieces]
+    sequences = [(tokens, x.tags or []) for (tokens, _), x in zip(pieces, instances, strict=True)]
     with num_threads(config.train.num_threads):
         targets = soft_targets(config.train.distill, sequences, tags)
     return [
