@@ -56,8 +56,12 @@ MODELS: dict[str, list[str]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", type=Path)
-    parser.add_argument("--model", choices=sorted(MODELS), default=None,
-                        help="replace the config's encoder and head by a zoo model")
+    parser.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default=None,
+        help="replace the config's encoder and head by a zoo model",
+    )
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--resume", action="store_true")
