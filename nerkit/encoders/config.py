@@ -16,22 +16,24 @@ class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class BiLSTMConfig(_Config):
+class _RecurrentConfig(_Config):
+    """What every bidirectional recurrent encoder has; `hidden_size` is per direction."""
+
+    hidden_size: PositiveInt = 128
+    num_layers: PositiveInt = 1
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+
+
+class BiLSTMConfig(_RecurrentConfig):
     """Bidirectional LSTM; `hidden_size` is per direction."""
 
     kind: Literal["bilstm"] = "bilstm"
-    hidden_size: PositiveInt = 128
-    num_layers: PositiveInt = 1
-    dropout: float = Field(0.5, ge=0.0, lt=1.0)
 
 
-class BiGRUConfig(_Config):
+class BiGRUConfig(_RecurrentConfig):
     """Bidirectional GRU; `hidden_size` is per direction."""
 
     kind: Literal["bigru"] = "bigru"
-    hidden_size: PositiveInt = 128
-    num_layers: PositiveInt = 1
-    dropout: float = Field(0.5, ge=0.0, lt=1.0)
 
 
 class IDCNNConfig(_Config):
@@ -57,14 +59,11 @@ class TransformerConfig(_Config):
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
 
 
-class BiLSTMAttentionConfig(_Config):
+class BiLSTMAttentionConfig(_RecurrentConfig):
     """BiLSTM followed by one multi-head self-attention layer with a residual connection."""
 
     kind: Literal["bilstm_attention"] = "bilstm_attention"
-    hidden_size: PositiveInt = 128
-    num_layers: PositiveInt = 1
     num_heads: PositiveInt = 4
-    dropout: float = Field(0.5, ge=0.0, lt=1.0)
 
 
 class _PretrainedConfig(_Config):
