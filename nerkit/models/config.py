@@ -52,6 +52,9 @@ class DataConfig(_Config):
     format: str = "conll"
     scheme: str | None = None  # the scheme of the files' tags, for tag-column formats
     dev_fraction: float = Field(0.1, ge=0.0, lt=1.0)  # carved from train when `dev` is absent
+    # the carve's shuffle seed; None: train.seed. Fix it to vary train.seed over one split
+    # (seed studies, and ensembles, whose members must share their vocabularies)
+    dev_seed: int | None = None
     max_length: PositiveInt = 200  # longer training sentences are cut into pieces
 
 

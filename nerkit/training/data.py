@@ -61,7 +61,8 @@ def load_splits(config: Config) -> Splits:
     if data.dev_fraction == 0:
         return Splits(train, [], test)
     order = list(range(len(train)))
-    random.Random(config.train.seed).shuffle(order)
+    seed = config.train.seed if data.dev_seed is None else data.dev_seed
+    random.Random(seed).shuffle(order)
     size = max(1, round(len(train) * data.dev_fraction))
     dev_ids = set(order[:size])
     dev = [e for i, e in enumerate(train) if i in dev_ids]
