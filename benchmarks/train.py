@@ -81,8 +81,8 @@ def main() -> None:
     record = {
         "config": str(config_path.relative_to(ROOT)) if config_path.is_relative_to(ROOT)
         else str(config_path),
-        "model": args.model,
-        "overrides": overrides,
+        "model": args.model,  # its overrides are MODELS[model], applied before these
+        "overrides": args.overrides,
         "test_precision": test.get("precision"),
         "test_recall": test.get("recall"),
         "test_f1": test.get("f1"),
