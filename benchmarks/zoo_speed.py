@@ -9,8 +9,9 @@ For each config (default: the Resume configs of the results table), in this proc
   every Resume test sentence at batch 10 and 100 (the batch sizes of the NCRF++ figures in
   ../shared/BENCHMARKS.md), 1-best only (`confidence=False`) and with confidences.
 
-Speed does not depend on how well a model is trained, so no accuracy is reported here (the
-accuracy of each config comes from `benchmarks/train.py`). The machine should be otherwise
+Each round decodes the model as trained so far (the number of spans it finds, not its
+accuracy, changes the time); no accuracy is reported here (that of each config comes from
+`benchmarks/train.py`). The machine should be otherwise
 idle: run it alone, with `OMP_WAIT_POLICY=PASSIVE`. Models are measured one after the other,
 `--rounds` times in turn, and the medians are reported.
 
