@@ -27,12 +27,19 @@ from pathlib import Path
 import provenance
 
 from nerkit import api
+from nerkit.models.config import read_raw_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
+
+def _encoder_of(config: str) -> str:
+    """Return an override that sets model.encoder to the encoder of a benchmark config."""
+    raw = read_raw_config(ROOT / "benchmarks" / "configs" / config)
+    return "model.encoder=" + json.dumps(raw["model"]["encoder"])  # JSON is YAML flow syntax
+
+
 # The model zoo as overrides on a dataset config. The recurrent variants keep the config's
-# hidden size and dropout; IDCNN and the Transformer carry the settings tuned on Resume dev
-# (resume_idcnn_crf.yaml, resume_transformer_crf.yaml).
+# hidden size and dropout; IDCNN and the Transformer take the encoders tuned on Resume dev.
 MODELS: dict[str, list[str]] = {
     "bilstm_softmax": ["model.encoder.kind=bilstm", "model.head=softmax"],
     "bilstm_crf": ["model.encoder.kind=bilstm", "model.head=crf"],
@@ -40,16 +47,8 @@ MODELS: dict[str, list[str]] = {
     "bilstm_attention_crf": [
         "model.encoder.kind=bilstm_attention", "model.encoder.num_heads=4", "model.head=crf"
     ],
-    "idcnn_crf": [
-        "model.encoder={kind: idcnn, filters: 200, dilations: [1, 1, 2], num_blocks: 4, "
-        "dropout: 0.3}",
-        "model.head=crf",
-    ],
-    "transformer_crf": [
-        "model.encoder={kind: transformer, d_model: 128, num_heads: 4, num_layers: 2, "
-        "feedforward: 256, max_relative_position: 32, dropout: 0.15}",
-        "model.head=crf",
-    ],
+    "idcnn_crf": [_encoder_of("resume_idcnn_crf.yaml"), "model.head=crf"],
+    "transformer_crf": [_encoder_of("resume_transformer_crf.yaml"), "model.head=crf"],
 }  # fmt: skip
 
 
