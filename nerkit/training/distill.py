@@ -29,6 +29,7 @@ from nerkit.artifacts import load_model
 from nerkit.errors import ConfigError
 from nerkit.models.config import DistillConfig
 from nerkit.models.features import Batch, collate, featurize
+from nerkit.models.heads import CRFHead
 from nerkit.models.tagger import Tagger
 
 logger = logging.getLogger(__name__)
@@ -98,9 +99,8 @@ def _teacher_distribution(
 ) -> tuple[Tensor, Tensor]:
     """Return the teacher's marginals (B, T, C) and expected transition counts (B, C, C)."""
     emissions = teacher.emissions(batch)
-    crf = getattr(teacher.head, "crf", None)
-    if crf is not None:
-        return crf.expected_counts(emissions, batch.mask, temperature)
+    if isinstance(teacher.head, CRFHead):
+        return teacher.head.crf.expected_counts(emissions, batch.mask, temperature)
     unary = (emissions / temperature).softmax(dim=2) * batch.mask.unsqueeze(2)
     # independent tokens: P(i at t-1, j at t) = q[t-1, i] * q[t, j]
     return unary, torch.einsum("bti,btj->bij", unary[:, :-1], unary[:, 1:])
