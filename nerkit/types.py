@@ -1,4 +1,4 @@
-"""The values every layer of nerkit speaks: spans, tokens, examples.
+"""The values every layer of nerkit speaks: spans, tokens, relations, attributes, examples.
 
 Offsets are character offsets into the original text (Python `str` indices,
 i.e. Unicode code points), with `end` exclusive: ``text[span.start:span.end]``
@@ -47,12 +47,35 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Attribute:
+    """An attribute of entity `entity` (an index into `Example.spans`) whose value is a text range.
+
+    ``text[start:end]`` (end exclusive, character offsets like `Span`) is the value, e.g. entity
+    张冬梅, name 民族, value 汉族. The value is a range of the text, not an entity: it need not be
+    in `Example.spans`, and it may overlap the entity.
+    """
+
+    entity: int
+    name: str
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start < self.end:
+            raise ValueError(
+                f"an attribute value needs 0 <= start < end, got start={self.start!r} "
+                f"end={self.end!r} name={self.name!r}"
+            )
+
+
+@dataclass(frozen=True)
 class Example:
     """A text with its entity spans (character offsets) and optional extras.
 
     `tokens` is set when the source format defines tokenisation (CoNLL columns);
-    `relations` index into `spans`; `meta` carries format-specific fields that a
-    writer of the same format needs to round-trip (ids, annotator, ...).
+    `relations` and `attributes` index into `spans`; `meta` carries format-specific
+    fields that a writer of the same format needs to round-trip (ids, annotator, ...).
+    `attributes` comes last so that positional construction by older code keeps working.
     """
 
     text: str
@@ -61,10 +84,15 @@ class Example:
     relations: tuple[Relation, ...] = ()
     id: str | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    attributes: tuple[Attribute, ...] = ()
 
     def mention(self, span: Span) -> str:
         """Return the text a span covers."""
         return self.text[span.start : span.end]
+
+    def attribute_value(self, attribute: Attribute) -> str:
+        """Return the text an attribute's value covers."""
+        return self.text[attribute.start : attribute.end]
 
 
 @dataclass(frozen=True)
