@@ -12,14 +12,16 @@ from typing import Any
 
 PAD = "<pad>"
 UNK = "<unk>"
+PAD_ID = 0  # zero-filled id tensors are valid padding
+UNK_ID = 1  # where every unseen string goes
 
 
 class Vocabulary:
-    """An ordered set of strings with ids; ``PAD`` is id 0, ``UNK`` id 1."""
+    """An ordered set of strings with ids; ``PAD`` is id `PAD_ID` (0), ``UNK`` `UNK_ID` (1)."""
 
     def __init__(self, items: Iterable[str] = ()) -> None:
         self._items: list[str] = [PAD, UNK]
-        self._index: dict[str, int] = {PAD: 0, UNK: 1}
+        self._index: dict[str, int] = {PAD: PAD_ID, UNK: UNK_ID}
         for item in items:
             self.add(item)
 
@@ -38,12 +40,12 @@ class Vocabulary:
 
     def id(self, item: str) -> int:
         """Return the id of `item`, or the UNK id when it is unknown."""
-        return self._index.get(item, 1)
+        return self._index.get(item, UNK_ID)
 
     def ids(self, items: Sequence[str]) -> list[int]:
         """Return the ids of `items` (UNK for unknown ones)."""
         index = self._index
-        return [index.get(item, 1) for item in items]
+        return [index.get(item, UNK_ID) for item in items]
 
     def item(self, index: int) -> str:
         """Return the string with id `index`."""
@@ -73,7 +75,7 @@ class Vocabulary:
     @classmethod
     def from_list(cls, items: Sequence[Any]) -> Vocabulary:
         """Rebuild a vocabulary written by `to_list`; raise ValueError when it is malformed."""
-        if len(items) < 2 or items[0] != PAD or items[1] != UNK:
+        if len(items) < 2 or items[PAD_ID] != PAD or items[UNK_ID] != UNK:
             raise ValueError(
                 f"a vocabulary list must start with {PAD!r}, {UNK!r}; got {list(items[:2])!r}"
             )

@@ -1,4 +1,9 @@
-"""Linear-chain CRF: pure tensor functions (`functional`) and the `CRF` module (`layer`)."""
+"""Linear-chain CRF: the `CRF` module (`layer`) over pure tensor functions (`functional`).
+
+`scripted` holds TorchScript-compatible twins of Viterbi and the marginals for ONNX export.
+Both function modules are imported as modules (`from nerkit.crf import scripted`), not
+re-exported here: their names (`marginals`) are the same on purpose.
+"""
 
 from __future__ import annotations
 

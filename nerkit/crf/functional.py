@@ -152,9 +152,11 @@ def _scaled_forward(
     per-step normalisers (one on padded steps), exp_em (T, B, C), exp_tr (C, C),
     exp_end (C,), end_norm (B,) and log_z (B,).
     """
+    # Every score is exponentiated less its maximum, so each factor is at most 1 and exp
+    # cannot overflow; log_z below adds each of these shifts back once.
     em = batch.emissions  # (T, B, C)
     length, size, num_tags = em.shape
-    em_max = em.amax(dim=2, keepdim=True)  # (T, B, 1)
+    em_max = em.amax(dim=2, keepdim=True)  # (T, B, 1): one shift per step and row
     exp_em = (em - em_max).exp_()
     tr_max, start_max, end_max = transitions.max(), start.max(), end.max()
     exp_tr = (transitions.detach() - tr_max).exp()
@@ -164,28 +166,44 @@ def _scaled_forward(
     norms = em.new_ones(length, size, 1)
     torch.mul((start.detach() - start_max).exp(), exp_em[0], out=alpha[0])
     ones = em.new_ones(num_tags, 1)
+    # The loop runs on short-named views of these tensors (NumPy on the CPU, else the
+    # tensors themselves; see `_array_module`). Views share memory: writing a and z fills
+    # alpha and norms.
+    #   a    alpha   (T, B, C)  forward scores at t, divided by z[t] to sum to 1; 0 past a row's end
+    #   z    norms   (T, B, 1)  what each a[t] row was divided by; stays 1 past a row's end
+    #   e    exp_em  (T, B, C)  exp(emissions - em_max)
+    #   tr   exp_tr  (C, C)     exp(transitions - tr_max), (C_prev, C_next)
+    #   one  ones    (C, 1)     a[t] @ one is the row sum, written straight into z[t]
     xp, (a, z, e, tr, one) = _array_module(alpha, norms, exp_em, exp_tr, ones)
     xp.matmul(a[0], one, out=z[0])
     a[0] /= z[0]
     for t in range(1, length):
+        # the batch is sorted by length: its first n rows are the ones still running at t
         n = batch.active[t]
         if n == 0:
             break
+        # (n, C_prev) @ (C_prev, C_next): sum over the previous tag of alpha * exp(transition)
         xp.matmul(a[t - 1, :n], tr, out=a[t, :n])
-        a[t, :n] *= e[t, :n]
+        a[t, :n] *= e[t, :n]  # times exp(emission at t)
         xp.matmul(a[t, :n], one, out=z[t, :n])  # the normaliser: a row sum, as a product
         a[t, :n] /= z[t, :n]
 
     rows = torch.arange(size, device=em.device)
     last = alpha[batch.lengths - 1, rows]  # (B, C)
-    end_norm = last @ exp_end  # (B,)
+    end_norm = last @ exp_end  # (B,): the closing sum over the last tag, with exp(end)
+    # padded steps are on no path, so their emission shifts are not added back
     padded = torch.arange(length, device=em.device).unsqueeze(1) >= batch.lengths  # (T, B)
     shift = em_max.squeeze(2).masked_fill(padded, 0).sum(dim=0)  # (B,)
+    # log Z = log(end_norm) plus everything the scaled recursion took out along the way:
     log_z = (
+        # the per-step normalisers every a[t] was divided by (log 1 = 0 past a row's end)
         norms.log().sum(dim=0).squeeze(1)
         + end_norm.log()
+        # every path of a row has one emission per real step t, each less em_max[t]
         + shift
+        # and length - 1 transitions, each less tr_max
         + (batch.lengths - 1).to(em.dtype) * tr_max
+        # and one start score less start_max, one end score less end_max
         + start_max
         + end_max
     )
@@ -211,14 +229,22 @@ def _scaled_backward(
     incoming = exp_em.new_zeros(exp_em.shape)
     final = exp_end / end_norm.unsqueeze(1)  # (B, C): beta at each row's last step
     exp_tr_t = exp_tr.t().contiguous()
+    # Short-named views, as in `_scaled_forward`; writing b and inc fills beta and incoming.
+    #   b     beta       (T, B, C)  backward scores on alpha's scale: alpha[t] * b[t] sums to 1
+    #   inc   incoming   (T, B, C)  e[t] * b[t]: step t's emission and all that follows it
+    #   e     scaled_em  (T, B, C)  exp_em[t] / norms[t], the forward normaliser of step t
+    #   tr_t  exp_tr_t   (C, C)     exp_tr transposed, (C_next, C_prev)
+    #   fin   final      (B, C)     b at each row's last step: exp_end / end_norm
     xp, (b, inc, e, tr_t, fin) = _array_module(beta, incoming, scaled_em, exp_tr_t, final)
     active = [*batch.active, 0]
     for t in range(length - 1, -1, -1):
+        # sorted batch: rows [:ending] go on past t, rows [ending:alive] end at t
         ending, alive = active[t + 1], active[t]
         if ending < alive:  # rows whose last token is t
             b[t, ending:alive] = fin[ending:alive]
         if ending > 0:
             xp.multiply(e[t + 1, :ending], b[t + 1, :ending], out=inc[t + 1, :ending])
+            # (ending, C_next) @ (C_next, C_prev): sum over the next tag of exp(transition) * inc
             xp.matmul(inc[t + 1, :ending], tr_t, out=b[t, :ending])
     return beta, incoming
 
@@ -353,12 +379,18 @@ def viterbi(
     # elementwise maximum of contiguous rows, 2-3x faster than reducing a middle axis
     candidates = em.new_empty(num_tags, size, num_tags)
     best = em.new_empty(size, num_tags)
+    # Short-named views, as in `_scaled_forward`; writing sc fills scores.
+    #   sc    scores       (T, B, C)           best path score ending in each tag at t
+    #   e     em           (T, B, C)           the emissions (log space here, not exp)
+    #   tr    transitions  (C, C)              (C_prev, C_next)
+    #   cand  candidates   (C_prev, B, C_next) sc[t - 1] + tr, one slab per previous tag
+    #   top   best         (B, C)              the max of cand over C_prev
     xp, (sc, e, tr, cand, top) = _array_module(scores, em, transitions, candidates, best)
     # np.amax goes through a Python wrapper that costs more than the reduction itself
     reduce_max = np.maximum.reduce if xp is np else torch.amax
     pairs = tr[:, None, :]  # (C_prev, 1, C_next)
     for t in range(1, length):
-        n = batch.active[t]
+        n = batch.active[t]  # the first n rows of the sorted batch are still running at t
         if n == 0:
             break
         # (C_prev, n, 1) + (C_prev, 1, C_next) -> best over C_prev, plus the emission
@@ -382,9 +414,16 @@ def _backtrace(scores: Tensor, transitions: Tensor, last_tag: Tensor, active: li
     path = torch.zeros(length, size, dtype=torch.long, device=scores.device)
     current = torch.zeros_like(last_tag)
     incoming = transitions.t().contiguous()  # (C_next, C_prev)
+    # Short-named views, as in `_scaled_forward`; writing p and cur fills path and current.
+    #   sc     scores    (T, B, C)        the forward loop's best scores
+    #   inc    incoming  (C_next, C_prev) inc[tag]: the score of each previous tag -> tag
+    #   first  last_tag  (B,)             each row's best tag at its own last step
+    #   p      path      (T, B)           the result
+    #   cur    current   (B,)             each row's tag at step t
     _, (sc, inc, first, p, cur) = _array_module(scores, incoming, last_tag, path, current)
     bounds = [*active, 0]
     for t in range(length - 1, -1, -1):
+        # sorted batch: rows [:high] are running at t, rows [low:high] have their last token at t
         low, high = bounds[t + 1], bounds[t]
         cur[low:high] = first[low:high]  # rows whose last token is t
         p[t, :high] = cur[:high]

@@ -41,10 +41,8 @@ class CRF(nn.Module):
     paths of `decode_nbest` do not change; `nll` (the training objective) ignores T.
     Fit T after training with `nerkit.models.calibration.fit_temperature`.
 
-    Why training too: on Resume (char BiLSTM-CRF, 12 epochs, seed 42,
-    `benchmarks/crf_constraints.py`) constraining training and decoding gave test F1 94.06,
-    constraining decoding only 93.32, no constraints 92.69, with the best dev F1 in the same
-    order (93.33 / 92.71 / 92.53).
+    Why training too: on Resume, constraining training and decoding beat constraining
+    decoding only, which beat no constraints; the setup and figures are in docs/crf.md.
     """
 
     def __init__(self, num_tags: int, allowed: Tensor | list[list[bool]] | None = None) -> None:
@@ -94,6 +92,17 @@ class CRF(nn.Module):
             (self.end_transitions * scale).masked_fill(~allowed[:c, c + 1], forbidden),
         )
 
+    def finite_scores(self, *, tempered: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+        """Return (transitions, start, end) with forbidden entries at the finite -1e4.
+
+        For computations where -inf does harm: the gold score of a path that uses a
+        forbidden transition (it should stay finite), and graphs exported to ONNX, whose
+        log-sum-exp turns -inf - -inf into NaN (`nerkit.crf.scripted`). `tempered` divides
+        the learned scores by the temperature T first, as `marginals` does; forbidden
+        entries stay exactly -1e4. The tensors carry gradients: detach them to store them.
+        """
+        return self._scores(_FORBIDDEN, tempered=tempered)
+
     def set_temperature(self, temperature: float) -> None:
         """Set the calibration temperature T > 0 of the reported probabilities."""
         if not temperature > 0 or temperature == float("inf"):
@@ -103,7 +112,7 @@ class CRF(nn.Module):
     def nll(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:
         """Return the negative log-likelihood of the gold tags, shape (B,); the caller reduces."""
         log_z = functional.log_partition(emissions, mask, *self._scores(float("-inf")))
-        gold = functional.sequence_score(emissions, tags, mask, *self._scores(_FORBIDDEN))
+        gold = functional.sequence_score(emissions, tags, mask, *self.finite_scores())
         return log_z - gold
 
     def log_partition(self, emissions: Tensor, mask: Tensor) -> Tensor:
@@ -122,7 +131,7 @@ class CRF(nn.Module):
         The caller reduces.
         """
         log_z = functional.log_partition(emissions, mask, *self._scores(float("-inf")))
-        scores = self._scores(_FORBIDDEN)
+        scores = self.finite_scores()
         return log_z - functional.expected_score(emissions, mask, *scores, unary, counts)
 
     @torch.no_grad()

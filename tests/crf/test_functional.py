@@ -7,40 +7,9 @@ import math
 
 import pytest
 import torch
+from oracle import LENGTHS, brute_force_marginals, brute_force_scores, make_batch, random_crf
 
 from nerkit.crf import functional
-
-
-def random_crf(gen: torch.Generator, num_tags: int, scale: float = 1.0):
-    """Return float64 (transitions, start, end) drawn from `gen`."""
-    return tuple(
-        scale * torch.randn(*shape, generator=gen, dtype=torch.float64)
-        for shape in [(num_tags, num_tags), (num_tags,), (num_tags,)]
-    )
-
-
-def brute_force_scores(emissions, transitions, start, end):
-    """Return the score of each of the C**T paths of one unpadded sequence."""
-    length, num_tags = emissions.shape
-    return {
-        path: float(
-            start[path[0]]
-            + end[path[-1]]
-            + sum(emissions[t, tag] for t, tag in enumerate(path))
-            + sum(transitions[a, b] for a, b in itertools.pairwise(path))
-        )
-        for path in itertools.product(range(num_tags), repeat=length)
-    }
-
-
-def make_batch(gen, lengths, num_tags, scale=1.0):
-    shape = (len(lengths), max(lengths), num_tags)
-    emissions = scale * torch.randn(*shape, generator=gen, dtype=torch.float64)
-    mask = torch.arange(max(lengths)) < torch.tensor(lengths)[:, None]
-    return emissions, mask
-
-
-LENGTHS = [[1], [4], [4, 2, 1], [3, 3], [1, 4, 2, 3]]
 
 
 @pytest.mark.parametrize("lengths", LENGTHS)
@@ -63,11 +32,7 @@ def test_dynamic_programs_match_enumeration(gen, lengths, num_tags):
         argmax = max(scores, key=scores.get)
         assert tuple(paths[b, :length].tolist()) == argmax
         assert best[b].item() == pytest.approx(scores[argmax])
-        expected = torch.zeros(length, num_tags, dtype=torch.float64)
-        for path, score in scores.items():
-            for t, tag in enumerate(path):
-                expected[t, tag] += math.exp(score - total)
-        torch.testing.assert_close(probs[b, :length], expected)
+        torch.testing.assert_close(probs[b, :length], brute_force_marginals(scores, num_tags))
         assert not probs[b, length:].any()
 
 

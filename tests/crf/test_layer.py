@@ -192,3 +192,18 @@ def test_expected_counts_temperature_flattens_the_distribution(gen):
     assert torch.allclose(flat.sum(dim=2), torch.ones(1, 5))
     with pytest.raises(ValueError, match="temperature must be a finite number > 0, got 0"):
         crf.expected_counts(emissions, mask, temperature=0)
+
+
+def test_finite_scores_put_minus_1e4_on_forbidden_entries_only():
+    num_tags = 3
+    allowed = torch.ones(num_tags + 2, num_tags + 2, dtype=torch.bool)
+    allowed[0, 2] = allowed[num_tags, 1] = allowed[2, num_tags + 1] = False
+    crf = CRF(num_tags, allowed=allowed)
+    crf.set_temperature(2.0)
+    learned = crf.transitions, crf.start_transitions, crf.end_transitions
+    forbidden = allowed[:3, :3], allowed[3, :3], allowed[:3, 4]
+    forbidden = [~entries for entries in forbidden]
+    for tempered, scale in [(False, 1.0), (True, 0.5)]:
+        for score, raw, banned in zip(crf.finite_scores(tempered=tempered), learned, forbidden):
+            assert (score[banned] == -1e4).all()
+            torch.testing.assert_close(score[~banned], raw[~banned] * scale)
