@@ -236,7 +236,7 @@ def infer_schema(
     values: dict[str, list[str]] = {}
     for example in examples:
         entity_types.update(dict.fromkeys(s.label for s in example.spans))
-        links = {(r.head, r.tail, r.label) for r in example.relations}
+        links = dict.fromkeys((r.head, r.tail, r.label) for r in example.relations)
         for head, tail, label in links:
             labels = (example.spans[head].label, example.spans[tail].label)
             pairs.setdefault(label, set()).add(labels)

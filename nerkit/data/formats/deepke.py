@@ -72,7 +72,7 @@ def _records(path: Path, errors: str) -> Iterator[Row]:
             state["line"] = number
             yield line
 
-    reader = csv.reader(feed())
+    reader = csv.reader(feed(), strict=True)  # strict: an unclosed quote is an error
     previous = 0
     while True:
         try:
@@ -80,7 +80,12 @@ def _records(path: Path, errors: str) -> Iterator[Row]:
         except StopIteration:
             return
         except csv.Error as error:
-            raise DataFormatError(path, state["line"], f"malformed CSV: {error}") from None
+            raise DataFormatError(
+                path,
+                previous + 1,
+                f"malformed CSV: {error}",
+                hint="is a quote left open? a quoted field runs until its closing quote",
+            ) from None
         if row:
             yield previous + 1, row
         previous = state["line"]

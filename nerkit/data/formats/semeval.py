@@ -39,7 +39,7 @@ def split_label(label: str) -> tuple[str, bool]:
     if label == OTHER:
         return OTHER, False
     match = _LABEL.match(label)
-    if match is None or match["first"] == match["second"]:
+    if match is None or match["first"] == match["second"] or match["name"] == OTHER:
         raise ValueError(f"expected 'Other' or 'Name(e1,e2)' / 'Name(e2,e1)', found {label!r}")
     return match["name"], match["first"] == "e2"
 
