@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from nerkit.errors import ArtifactError, NerkitError
 
 if TYPE_CHECKING:
-    from nerkit.models.config import Config
+    from nerkit.config import RunConfig
     from nerkit.predict import Predictor
+    from nerkit.tasks.base import Report, Splits
     from nerkit.training.loop import TrainResult
-    from nerkit.types import Entity, Example
+    from nerkit.types import Example
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -29,29 +30,38 @@ __all__ = [
     "train",
 ]
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "resources" / "default"
 
 
 def train(
-    config: Path | str | Config | dict[str, Any],
+    config: Path | str | RunConfig | dict[str, Any],
     output_dir: Path | str,
     overrides: Sequence[str] = (),
     resume: bool = False,
     progress: bool = True,
-    on_epoch_end: Callable[[int], None] | None = None,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+    examples: Splits | tuple[Sequence[Any], Sequence[Any], Sequence[Any]] | None = None,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
-    """Train the model a config (file, dict or `Config`) describes; save it to `output_dir`.
+    """Train the model a config (file, dict or config object) describes; save it to `output_dir`.
 
-    Returns a `TrainResult` with the best dev F1 and epoch, the per-epoch history and,
-    when the config names a test file, the test scores of the best epoch.
+    `examples` trains from memory instead of the files in `config.data`: a `Splits`, or
+    (train, dev, test) sequences of the task's examples (an empty dev: no dev set). Returns
+    a `TrainResult` with the best dev score and epoch, the per-epoch history and, when there
+    are test examples, the test scores of the best epoch. `on_step` / `on_epoch_end` receive
+    the training loop's info dicts (see `nerkit.training.loop`).
     """
-    from nerkit.models.config import load_config
+    from nerkit.tasks import load_config
+    from nerkit.tasks.base import Splits
     from nerkit.training.run import train as run_training
 
     resolved = load_config(config, tuple(overrides))
+    if examples is not None and not isinstance(examples, Splits):
+        examples = Splits(*(list(part) for part in examples))
     return run_training(
-        resolved, Path(output_dir), resume=resume, progress=progress, on_epoch_end=on_epoch_end
-    )
+        resolved, Path(output_dir), examples=examples, resume=resume, progress=progress,
+        on_epoch_end=on_epoch_end, on_step=on_step,
+    )  # fmt: skip
 
 
 def resolve_model_dir(model_dir: Path | str | None) -> Path:
@@ -66,38 +76,44 @@ def resolve_model_dir(model_dir: Path | str | None) -> Path:
     return DEFAULT_MODEL_DIR
 
 
-def load(model_dir: Path | str | None = None, precision: str = "fp32") -> Predictor:
-    """Return the `Predictor` of a model directory (default: the shipped model).
+def load(
+    model_dir: Path | str | None = None, precision: str = "fp32", runtime: str = "torch"
+) -> Predictor:
+    """Return the predictor of a model or ensemble directory (default: the shipped model).
 
-    `precision` "bf16" computes tag scores in bfloat16 (~2x faster on CPUs with native
-    bfloat16, see `Predictor`); "auto" picks bf16 where the CPU has it.
+    The task and kind come from the directory (`nerkit.predict.load`). `precision` "bf16"
+    computes scores in bfloat16 (~2x faster on CPUs with native bfloat16); "auto" picks
+    bf16 where the CPU has it. `runtime` "onnx" runs MODEL_DIR/model.onnx.
     """
-    from nerkit.predict import Predictor
+    from nerkit.predict import load as load_predictor
 
-    return Predictor(resolve_model_dir(model_dir), precision=precision)
+    return load_predictor(resolve_model_dir(model_dir), precision=precision, runtime=runtime)
 
 
 def predict(
     texts: Sequence[str], model_dir: Path | str | None = None, batch_size: int = 64
-) -> list[list[Entity]]:
-    """Return the entities of each text with the model in `model_dir` (loads it each call)."""
+) -> list[list[Any]]:
+    """Return the task's outputs for each text with the model in `model_dir` (loads it)."""
     return load(model_dir).predict(list(texts), batch_size=batch_size)
 
 
-def evaluate(model_dir: Path | str | None, data_path: Path | str, format: str | None = None) -> Any:
-    """Return the span-level `Report` of a saved model on a labelled data file.
+def evaluate(
+    model_dir: Path | str | None, data_path: Path | str, format: str | None = None
+) -> Report:
+    """Return the `Report` of a saved model on a labelled data file (any task).
 
     `format` defaults to the format the model was trained on.
     """
-    from nerkit.artifacts import load_model
-    from nerkit.training.data import read_examples
-    from nerkit.training.scoring import score_examples
+    from nerkit.artifacts import is_ensemble_dir, load_ensemble, load_model
+    from nerkit.tasks import get_task
 
-    model, config, vocabs, _ = load_model(resolve_model_dir(model_dir))
-    examples = read_examples(Path(data_path), config.data, format=format)
+    path = resolve_model_dir(model_dir)
+    loaded = load_ensemble(path) if is_ensemble_dir(path) else load_model(path)
+    task = get_task(loaded.config.task)
+    examples = task.read_examples(Path(data_path), loaded.config.data, format=format)
     if not examples:
         raise NerkitError(f"{data_path} holds no example to evaluate on")
-    return score_examples(model, vocabs, config, examples)
+    return task.report(loaded, examples)
 
 
 def held_out_examples(
@@ -117,14 +133,15 @@ def held_out_examples(
 
 def _held_out(
     model_dir: Path,
-    config: Config,
+    config: Any,
     info: dict[str, Any],
     dev: Path | None,
     format: str | None,
     scheme: str | None,
 ) -> tuple[list[Example], dict[str, Any]]:
     from nerkit.checksums import file_sha256
-    from nerkit.training.data import load_splits, read_examples
+    from nerkit.tasks.tagging.data import read_examples
+    from nerkit.training.run import read_splits
 
     data = config.data.model_copy(update={"scheme": scheme}) if scheme else config.data
     if dev is not None:
@@ -143,7 +160,7 @@ def _held_out(
             f"{data.train} is not the file {model_dir} was trained on (sha256 differs), "
             "so the carved dev set would not be held out: pass a DEV_FILE"
         )
-    examples = load_splits(config.model_copy(update={"data": data})).dev
+    examples = read_splits(config.model_copy(update={"data": data})).dev
     source = str(data.dev) if data.dev else f"{data.train} (dev carve {data.dev_fraction:g})"
     return examples, {"path": source, "examples": len(examples), "seed": config.train.seed}
 
@@ -165,16 +182,21 @@ def calibrate(
     import datetime as dt
 
     from nerkit.artifacts import load_model, write_temperature
-    from nerkit.models.calibration import calibrate as fit
-    from nerkit.models.calibration import collect_entities
+    from nerkit.tasks.tagging.calibration import calibrate as fit
+    from nerkit.tasks.tagging.calibration import collect_entities
 
     model_dir = Path(model_dir)
     model, config, vocabs, info = load_model(model_dir)
+    if config.task != "tagging":
+        raise NerkitError(
+            f"{model_dir} is a {config.task} model: 'nerkit calibrate' fits the entity "
+            "confidences of taggers (classifiers are calibrated when they are trained)"
+        )
     held_out = Path(dev) if dev else None
     examples, source = _held_out(model_dir, config, info, held_out, format, scheme)
     if not examples:
         raise NerkitError(f"the held-out data {source['path']} holds no example")
-    entities = collect_entities(model, vocabs, examples, max_length=config.data.max_length)
+    entities = collect_entities(model, vocabs, examples, max_length=config.model.max_length)
     if len(entities) == 0:
         raise NerkitError(
             f"the model predicts no entity on {source['path']}: nothing to calibrate on"

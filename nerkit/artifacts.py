@@ -1,15 +1,20 @@
-"""A saved model directory: everything needed to rebuild a tagger, nothing else.
+"""Model directories of every task, and ensemble directories: save, load, check.
 
-Files:
-    config.json          the resolved `Config` (data/model/train sections)
-    labels.json          the tag list, in id order
+A model directory holds everything needed to rebuild a model of any task, nothing else:
+    config.json          the resolved run config (task, data/model/train sections)
+    labels.json          what the head outputs, in id order: tags (tagging), classes
+                         (classification)
     vocab.json           the vocabularies (`Vocabs.to_dict`)
     weights.safetensors  the state dict
-    metadata.json        format version, nerkit/torch versions, training-data sha256,
-                         dev/test scores, creation date
+    metadata.json        format version, task, nerkit/torch versions, training-data
+                         sha256, dev/test scores, creation date
     encoder/             pretrained encoders only: the transformer's config.json and the
                          tokenizer files (its weights are in weights.safetensors), so the
                          directory loads without the original encoder or a network
+
+`metadata.json`'s `task` (absent: tagging, for directories written before tasks existed)
+picks the task that rebuilds the model (`nerkit.tasks.get_task`). An ensemble directory
+holds only `ensemble.json`, listing member model directories by relative path.
 
 Every file is written to a temporary name and renamed, so a crash never leaves a
 half-written file. A missing or incompatible file raises `ArtifactError` naming the
@@ -21,6 +26,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+from collections.abc import Sequence
 from importlib import metadata as _importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -30,17 +36,34 @@ from pydantic import ValidationError
 from safetensors.torch import load_file, save_file
 
 from nerkit.checksums import file_sha256
+from nerkit.config import RunConfig
 from nerkit.encoders import is_pretrained
-from nerkit.errors import ArtifactError
-from nerkit.models.config import Config, ModelConfig
-from nerkit.models.features import Vocabs
-from nerkit.models.tagger import Tagger
+from nerkit.encoders.features import Vocabs
+from nerkit.errors import ArtifactError, ConfigError
+from nerkit.tasks import config_class, get_task
+from nerkit.tasks.base import LoadedModel
 
 FORMAT_VERSION = 1
 ENCODER_DIR = "encoder"  # pretrained encoders only: transformer config + tokenizer files
 FILES = ("config.json", "labels.json", "vocab.json", "weights.safetensors", "metadata.json")
+ENSEMBLE_FILE = "ensemble.json"
+_ENSEMBLE_FORMAT = "nerkit-ensemble/1"
 
-__all__ = ["FILES", "FORMAT_VERSION", "file_sha256", "load_model", "save_model", "versions"]
+__all__ = [
+    "ENSEMBLE_FILE",
+    "FILES",
+    "FORMAT_VERSION",
+    "LoadedModel",
+    "file_sha256",
+    "is_ensemble_dir",
+    "load_ensemble",
+    "load_model",
+    "member_dirs",
+    "save_ensemble",
+    "save_model",
+    "versions",
+    "write_json",
+]
 
 
 def versions() -> dict[str, str]:
@@ -58,38 +81,43 @@ def _write_atomic(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def _write_json(path: Path, value: Any) -> None:
+def write_json(path: Path, value: Any) -> None:
+    """Write `value` as indented UTF-8 JSON, atomically (temporary file + rename)."""
     _write_atomic(path, (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 
 def save_model(
     directory: Path | str,
-    model: Tagger,
-    config: Config,
+    model: Any,
+    config: RunConfig,
     vocabs: Vocabs,
     metadata: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a model directory (created if needed); return its path."""
+    """Write a model directory (created if needed); return its path.
+
+    `model` is a task's module: it has `output_labels` (labels.json) and `token_encoder`.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
     temporary = directory / "weights.safetensors.tmp"
     save_file(state, str(temporary))
     os.replace(temporary, directory / "weights.safetensors")
-    _write_json(directory / "config.json", config.model_dump(mode="json"))
-    _write_json(directory / "labels.json", list(model.tags))
-    _write_json(directory / "vocab.json", vocabs.to_dict())
-    if model.subwords is not None:  # a pretrained encoder: its config + tokenizer in encoder/
+    write_json(directory / "config.json", config.model_dump(mode="json"))
+    write_json(directory / "labels.json", list(model.output_labels))
+    write_json(directory / "vocab.json", vocabs.to_dict())
+    if model.token_encoder.subwords is not None:  # pretrained: config + tokenizer in encoder/
         from nerkit.encoders.pretrained import save_files
 
-        save_files(model.encoder, directory / ENCODER_DIR)
+        save_files(model.token_encoder.encoder, directory / ENCODER_DIR)
     info = {
         "format_version": FORMAT_VERSION,
+        "task": config.task,
         **versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **(metadata or {}),
     }
-    _write_json(directory / "metadata.json", info)
+    write_json(directory / "metadata.json", info)
     return directory
 
 
@@ -120,34 +148,46 @@ def _check_metadata(directory: Path, info: Any) -> dict[str, Any]:
     return info
 
 
-def load_model(directory: Path | str) -> tuple[Tagger, Config, Vocabs, dict[str, Any]]:
-    """Return (model in eval mode, config, vocabs, metadata) from a model directory."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ArtifactError(f"model directory {str(directory)!r} does not exist")
-    info = _check_metadata(directory, _read_json(directory, "metadata.json"))
+def _read_config(directory: Path) -> RunConfig:
+    raw = _read_json(directory, "config.json")
+    if not isinstance(raw, dict):
+        raise ArtifactError(f"{directory / 'config.json'} must hold a JSON object (re-train)")
     try:
-        config = Config.model_validate(_read_json(directory, "config.json"))
+        cls = config_class(raw.get("task", "tagging"))
+        return cls.model_validate(raw)
+    except ConfigError as error:
+        raise ArtifactError(f"{directory / 'config.json'}: {error}") from None
     except ValidationError as error:
         raise ArtifactError(
             f"{directory / 'config.json'} does not match this nerkit version: "
             f"{error.errors()[0]['loc']}: {error.errors()[0]['msg']} (re-train the model)"
         ) from None
-    tags = _read_json(directory, "labels.json")
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise ArtifactError(f"{directory / 'labels.json'} must be a JSON list of tag strings")
+
+
+def load_model(directory: Path | str) -> LoadedModel:
+    """Return (model in eval mode, config, vocabs, metadata) from a model directory."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ArtifactError(f"model directory {str(directory)!r} does not exist")
+    info = _check_metadata(directory, _read_json(directory, "metadata.json"))
+    config = _read_config(directory)
+    labels = _read_json(directory, "labels.json")
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise ArtifactError(f"{directory / 'labels.json'} must be a JSON list of strings")
     try:
         vocabs = Vocabs.from_dict(_read_json(directory, "vocab.json"))
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, AttributeError) as error:
         raise ArtifactError(f"{directory / 'vocab.json'} is malformed: {error}") from None
-    model = Tagger(_local_model_config(directory, config), vocabs.sizes(), tags)
-    vocabs.subwords = model.subwords
-    _load_weights(directory, model)
+    task = get_task(config.task)
+    local = config.model_copy(update={"model": _local_model_config(directory, config)})
+    model = task.build(local, vocabs.sizes(), labels)
+    vocabs.subwords = model.token_encoder.subwords
+    _load_weights(directory, model, task.upgrade_state_dict)
     model.eval()
-    return model, config, vocabs, info
+    return LoadedModel(model, config, vocabs, info)
 
 
-def _local_model_config(directory: Path, config: Config) -> ModelConfig:
+def _local_model_config(directory: Path, config: Any) -> Any:
     """Return the model config, a pretrained encoder pointed at the model's own encoder/."""
     if not is_pretrained(config.model.encoder):
         return config.model
@@ -161,7 +201,7 @@ def _local_model_config(directory: Path, config: Config) -> ModelConfig:
     return config.model.model_copy(update={"encoder": encoder})
 
 
-def _load_weights(directory: Path, model: Tagger) -> None:
+def _load_weights(directory: Path, model: Any, upgrade: Any) -> None:
     path = directory / "weights.safetensors"
     if not path.is_file():
         raise ArtifactError(f"{path} is missing (re-save or re-train the model)") from None
@@ -170,7 +210,7 @@ def _load_weights(directory: Path, model: Tagger) -> None:
     except Exception as error:  # safetensors raises its own untyped errors
         raise ArtifactError(f"{path} cannot be read: {error} (re-save or re-train)") from None
     try:
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(upgrade(state), strict=True)
     except RuntimeError as error:
         first = str(error).splitlines()[0]
         raise ArtifactError(
@@ -188,12 +228,11 @@ def write_temperature(directory: Path, temperature: float, record: dict[str, Any
     """
     from safetensors import safe_open
 
-    model = load_model(directory)[0]
-    key = next(name for name in model.state_dict() if name.endswith("temperature"))
     weights = Path(directory) / "weights.safetensors"
     with safe_open(str(weights), "pt") as handle:
         header = handle.metadata()
     state = load_file(str(weights))
+    key = next((name for name in state if name.endswith("temperature")), "head.temperature")
     state[key] = torch.tensor(float(temperature), dtype=torch.float32)
     temporary = weights.with_name(weights.name + ".tmp")
     save_file(state, str(temporary), metadata=header)
@@ -203,4 +242,73 @@ def write_temperature(directory: Path, temperature: float, record: dict[str, Any
     info["calibration"] = record
     if isinstance(info.get("shipped"), dict) and "weights_sha256" in info["shipped"]:
         info["shipped"]["weights_sha256"] = file_sha256(weights)  # the weights file changed
-    _write_json(path, info)
+    write_json(path, info)
+
+
+# --- ensembles -------------------------------------------------------------------------
+
+
+def is_ensemble_dir(path: Path | str) -> bool:
+    """Return True when `path` is a directory written by `save_ensemble`."""
+    return (Path(path) / ENSEMBLE_FILE).is_file()
+
+
+def member_dirs(source: Path | str | Sequence[Path | str]) -> list[Path]:
+    """Return the member model directories of an ensemble directory or a list of directories."""
+    if not isinstance(source, (str, Path)):
+        return [Path(member) for member in source]
+    directory = Path(source)
+    path = directory / ENSEMBLE_FILE
+    if not path.is_file():
+        raise ArtifactError(
+            f"{directory} is not an ensemble: expected {ENSEMBLE_FILE} in it "
+            "(write one with nerkit.artifacts.save_ensemble, or pass a list of model dirs)"
+        )
+    try:
+        members = json.loads(path.read_text(encoding="utf-8"))["members"]
+        return [directory / member for member in members]
+    except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError):
+        raise ArtifactError(
+            f"{path}: expected a JSON object with a 'members' list of model directories"
+        ) from None
+
+
+def load_ensemble(source: Path | str | Sequence[Path | str]) -> LoadedModel:
+    """Return the members of an ensemble as one loaded model, like `load_model`.
+
+    Members must be of one task and fit together (the task checks: same tags, scheme,
+    vocabularies, ...); a mismatch is an `ArtifactError` that names the member.
+    """
+    paths = member_dirs(source)
+    if not paths:
+        raise ArtifactError("an ensemble needs at least one model directory, got none")
+    members = [load_model(path) for path in paths]
+    tasks = {member.config.task for member in members}
+    if len(tasks) > 1:
+        raise ArtifactError(f"ensemble members must be of one task, got {sorted(tasks)}")
+    first = members[0]
+    model = get_task(first.config.task).ensemble(members)
+    metadata = {
+        "task": first.config.task,
+        "kind": "ensemble",
+        "name": f"ensemble of {len(paths)}: " + ", ".join(p.resolve().name for p in paths),
+        "members": [
+            {"path": str(p), "dev": m.metadata.get("dev"), "test": m.metadata.get("test")}
+            for p, m in zip(paths, members, strict=True)
+        ],
+    }
+    return LoadedModel(model, first.config, first.vocabs, metadata)
+
+
+def save_ensemble(directory: Path | str, members: Sequence[Path | str]) -> Path:
+    """Write an ensemble directory listing `members` (model directories); return its path.
+
+    Members are stored relative to `directory`, so the ensemble and its members can be
+    moved together. Every member is loaded once to check that they fit together.
+    """
+    directory = Path(directory)
+    load_ensemble(members)  # fail now, not when the ensemble is first used
+    directory.mkdir(parents=True, exist_ok=True)
+    relative = [os.path.relpath(Path(member).resolve(), directory.resolve()) for member in members]
+    write_json(directory / ENSEMBLE_FILE, {"format": _ENSEMBLE_FORMAT, "members": relative})
+    return directory

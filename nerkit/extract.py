@@ -3,6 +3,7 @@
 Input: plain text (one document per line) or JSON lines (the text in a configurable field),
 gzip-compressed when the name ends in ``.gz``. Output: JSON lines, one per input document
 and in input order, ``{"line": n, "id"?: ..., "file"?: ..., "text"?: ..., "entities": [...]}``
+(a classification model writes ``"labels": [{"label", "score"}, ...]`` instead of entities)
 (``file`` appears when several inputs are given, ``id`` when a JSONL record has one, ``text``
 with `keep_text`); entity offsets index the original document.
 
@@ -29,7 +30,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -78,32 +79,39 @@ class ExtractOptions:
         input_format: ``text`` (one document per line) or ``jsonl``.
         text_field: The JSONL field that holds the text.
         id_field: The JSONL field copied to the output as ``id`` when present.
-        workers: Worker processes; 1 tags in this process (with its torch threads).
+        workers: Worker processes; 1 tags in this process (with its torch threads); 0 (the
+            default) starts one per CPU core.
         shard_lines: Documents per shard (the unit of progress and of resumption).
         batch_size: Sentences per model batch.
         split_chars: Documents longer than this are split into sentences; 0 never splits.
         keep_text: Copy each document's text into its output record.
-        precision: ``fp32``, ``bf16`` or ``auto``, see `nerkit.predict.Predictor`.
+        precision: ``fp32``, ``bf16`` or ``auto`` (bf16 where the CPU computes it natively).
+        runtime: ``torch``, or ``onnx`` to run MODEL_DIR/model.onnx.
     """
 
     input_format: Literal["text", "jsonl"] = "text"
     text_field: str = "text"
     id_field: str = "id"
-    workers: int = 1
+    workers: int = 0
     shard_lines: int = 10_000
     batch_size: int = 64
     split_chars: int = 200
     keep_text: bool = False
-    precision: str = "fp32"
+    precision: str = "auto"
+    runtime: str = "torch"
 
     def __post_init__(self) -> None:
         if self.input_format not in ("text", "jsonl"):
             raise NerkitError(f"input format must be 'text' or 'jsonl', got {self.input_format!r}")
-        for name in ("workers", "shard_lines", "batch_size"):
+        if self.workers < 0:
+            raise NerkitError(f"workers must be 0 (one per core) or more, got {self.workers!r}")
+        for name in ("shard_lines", "batch_size"):
             if getattr(self, name) < 1:
                 raise NerkitError(f"{name} must be at least 1, got {getattr(self, name)!r}")
         if self.precision not in ("fp32", "bf16", "auto"):
             raise NerkitError(f"precision must be fp32, bf16 or auto, got {self.precision!r}")
+        if self.runtime not in ("torch", "onnx"):
+            raise NerkitError(f"runtime must be torch or onnx, got {self.runtime!r}")
 
 
 @dataclass(frozen=True)
@@ -174,14 +182,16 @@ class _ShardTagger:
     """Tags shards of records with one loaded predictor and writes them to the parts dir."""
 
     def __init__(self, model_dir: Path, parts: Path, options: ExtractOptions) -> None:
-        from nerkit.predict import Predictor
+        from nerkit.predict import load
 
-        self.predictor = Predictor(model_dir, precision=options.precision)
+        self.predictor = load(model_dir, precision=options.precision, runtime=options.runtime)
         self.parts, self.options = parts, options
 
     def __call__(self, index: int, shard: list[dict[str, Any]]) -> tuple[int, int, int]:
         """Tag and write one shard; return (documents, sentences, characters)."""
         texts = [record.pop("_text") for record in shard]
+        if self.predictor.task == "classification":  # labels of whole documents
+            return self._classify(index, shard, texts)
         pieces = [
             (i, start, end) for i, text in enumerate(texts) for start, end in self._split(text)
         ]
@@ -200,6 +210,17 @@ class _ShardTagger:
             record["entities"] = doc_entities
         _write_shard(self.parts, index, shard)
         return len(shard), len(pieces), sum(end - start for _, start, end in pieces)
+
+    def _classify(
+        self, index: int, shard: list[dict[str, Any]], texts: list[str]
+    ) -> tuple[int, int, int]:
+        found = self.predictor.predict(texts, batch_size=self.options.batch_size)
+        for record, text, labels in zip(shard, texts, found, strict=True):
+            if self.options.keep_text:
+                record["text"] = text
+            record["labels"] = [label.to_dict() for label in labels]
+        _write_shard(self.parts, index, shard)
+        return len(shard), len(shard), sum(len(text) for text in texts)
 
     def _split(self, text: str) -> list[tuple[int, int]]:
         if self.options.split_chars and len(text) > self.options.split_chars:
@@ -301,6 +322,8 @@ def extract(
 ) -> ExtractSummary:
     """Tag every document of `inputs` and write JSON lines to `output`; see the module doc."""
     options = options or ExtractOptions()
+    if options.workers == 0:
+        options = replace(options, workers=os.cpu_count() or 1)
     model_dir, output = Path(model_dir), Path(output)
     paths = [Path(p) for p in inputs]
     missing = [str(p) for p in paths if not p.is_file()]

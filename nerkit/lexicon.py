@@ -388,13 +388,22 @@ def _build_sets(
     per_cell = np.bincount(cell, minlength=batch * width * 4)
     k = max(1, int(per_cell.max(initial=0)))
     slot = np.arange(len(cell)) - (np.cumsum(per_cell) - per_cell)[cell]
+    entry_word = word[owner[order]]
+    empty = np.flatnonzero((per_cell == 0) & np.repeat(_real(lengths, width), 4))
     ids = np.zeros((batch * width * 4, k), dtype=np.int64)
-    ids[cell, slot] = word[owner[order]]
-    real = np.repeat((np.arange(width) < lengths[:, None]).ravel(), 4)
-    ids[(per_cell == 0) & real, 0] = NONE_ID
-    weights = frequency[ids].reshape(batch, width, 4 * k)  # frequency[PAD_ID] is 0
-    total = weights.sum(axis=2, keepdims=True)
-    weights = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
-    return LexiconSets(
-        ids.reshape(batch, width, 4, k), weights.astype(np.float32).reshape(batch, width, 4, k)
-    )
+    ids[cell, slot] = entry_word
+    ids[empty, 0] = NONE_ID
+    # Z of each token: only entries and NONE cells carry weight, padding stays 0
+    entry_z, none_z = frequency[entry_word], frequency[NONE_ID]
+    total = np.bincount(cell // 4, weights=entry_z, minlength=batch * width)
+    total += np.bincount(empty // 4, minlength=batch * width) * none_z
+    weights = np.zeros((batch * width * 4, k), dtype=np.float32)
+    weights[cell, slot] = entry_z / total[cell // 4]
+    weights[empty, 0] = none_z / total[empty // 4]
+    shape = (batch, width, 4, k)
+    return LexiconSets(ids.reshape(shape), weights.reshape(shape))
+
+
+def _real(lengths: np.ndarray, width: int) -> np.ndarray:
+    """Return the flat (B * T,) mask of real tokens."""
+    return (np.arange(width) < lengths[:, None]).ravel()

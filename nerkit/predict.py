@@ -1,200 +1,73 @@
-"""`Predictor`: a saved model directory -> entities with character offsets and confidence.
+"""One predictor protocol for every task, and `load`, the one factory every front end calls.
 
-Texts are tokenized in the model's mode, tagged in length-sorted batches, long texts
-in overlapping windows of `data.max_length` tokens merged back into one span list
-(`nerkit.data.alignment.merge_window_spans`). Offsets index the ORIGINAL text.
-
-`Entity.score` is the minimum, over the entity's tokens, of the posterior probability
-of the tag predicted there: the CRF marginal for a CRF head, the softmax output for
-a softmax head (see `nerkit.models.inference`).
-
-`predict_nbest` gives the k most probable analyses of each text (CRF models, texts of
-at most `data.max_length` tokens: n-best paths are not defined across windows).
+`load(path)` reads the directory: an ensemble directory (`ensemble.json`) gives one
+predictor over the averaged members, any other model directory the predictor of the task
+its `metadata.json` names (tagging: entities; classification: labels with probabilities).
+`runtime="onnx"` runs the exported graph (`nerkit export`) instead of torch. The CLI, the
+server and bulk extraction only ever call `load`, so each accepts every kind.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol, runtime_checkable
 
-from nerkit.artifacts import load_model
-from nerkit.data.tokenize import tokenize
+from nerkit.artifacts import is_ensemble_dir, load_ensemble, load_model
 from nerkit.errors import NerkitError
-from nerkit.models.heads import CRFHead
-from nerkit.models.inference import ScoredSpan, nbest_sequences, tag_sequences
-from nerkit.models.tagger import resolve_precision
-from nerkit.schemes import parse_scheme, split_tag
-from nerkit.types import Entity, Token
+from nerkit.tasks import get_task
 
-__all__ = ["Predictor"]
+__all__ = ["RUNTIMES", "Predictor", "load"]
 
-_SPACE = re.compile(r"\s")  # matches exactly the characters for which str.isspace() is True
+RUNTIMES = ("torch", "onnx")
+Runtime = Literal["torch", "onnx"]
 
 
-def _char_tokens(text: str) -> tuple[list[str], list[int]]:
-    """Return the tokens and offsets of `tokenize(text, "char")` without building Tokens."""
-    if _SPACE.search(text) is None:  # most texts: every character is a token
-        return list(text), list(range(len(text)))
-    offsets = [i for i, char in enumerate(text) if not char.isspace()]
-    return [text[i] for i in offsets], offsets
+@runtime_checkable
+class Predictor(Protocol):
+    """What every task's predictor offers; `predict` returns the task's outputs per text."""
 
-
-def _entity(text: str, start: int, end: int, scored: ScoredSpan) -> Entity:
-    return Entity(start, end, scored.span.label, text[start:end], round(scored.score, 6))
-
-
-class Predictor:
-    """A loaded tagger that turns texts into entities."""
-
-    def __init__(self, model_dir: Path | str, precision: str = "fp32") -> None:
-        """Load a model directory; `precision` "bf16" (or "auto": bf16 where the CPU has it)
-        computes the tag scores in bfloat16, ~2x faster, entities almost always identical."""
-        self._attach(Path(model_dir), load_model(Path(model_dir)), precision)
-
-    def _attach(self, path: Path, loaded: tuple[Any, ...], precision: str) -> None:
-        """Set what every predictor holds from a loaded (model, config, vocabs, metadata)."""
-        self.path = path
-        self.model, self.config, self.vocabs, self.metadata = loaded
-        self.scheme = parse_scheme(self.config.model.scheme)
-        try:
-            self.model.precision = resolve_precision(precision)
-        except ValueError as error:
-            raise NerkitError(str(error)) from None
-
-    @classmethod
-    def from_dir(cls, model_dir: Path | str, precision: str = "fp32") -> Predictor:
-        """Return the predictor of a model directory."""
-        return cls(model_dir, precision)
-
-    @property
-    def precision(self) -> str:
-        """Return the precision the tag scores are computed in: "fp32" or "bf16"."""
-        return str(getattr(self.model, "precision", "fp32"))  # an ONNX stand-in: fp32
+    task: str
+    path: Path
+    metadata: dict[str, Any]
 
     @property
     def name(self) -> str:
-        """Return a short name for the model: its directory name."""
-        return str(self.metadata.get("name") or self.path.resolve().name)
+        """Return a short name for the model."""
+        ...
 
     @property
     def labels(self) -> list[str]:
-        """Return the entity labels the model predicts, sorted."""
-        return sorted({label for tag in self.model.tags if (label := split_tag(tag)[1])})
+        """Return the labels the model predicts (entity labels, or classes), sorted."""
+        ...
 
     @property
-    def tags(self) -> list[str]:
-        """Return the model's tag list in id order."""
-        return list(self.model.tags)
+    def temperature(self) -> float:
+        """Return the calibration temperature of the scores (1.0: uncalibrated)."""
+        ...
+
+    def predict(self, texts: list[str], batch_size: int = 64) -> list[list[Any]]:
+        """Return the task's outputs for every text: entities, or labels with scores."""
+        ...
 
     def info(self) -> dict[str, Any]:
-        """Return a JSON-ready description: name, labels, scheme, encoder, head, scores."""
-        return {
-            "name": self.name,
-            "labels": self.labels,
-            "scheme": self.config.model.scheme,
-            "tokenization": self.config.model.tokenization,
-            "encoder": self.config.model.encoder.kind,
-            "head": self.config.model.head,
-            "precision": self.precision,
-            "dev": self.metadata.get("dev"),
-            "test": self.metadata.get("test"),
-        }
+        """Return a JSON-ready description of the model."""
+        ...
 
-    def predict(
-        self, texts: list[str], batch_size: int = 64, confidence: bool = True
-    ) -> list[list[Entity]]:
-        """Return the entities of each text, sorted by position; an empty text gives [].
 
-        `confidence=False` skips the posteriors: faster, and every score is NaN.
-        """
-        if isinstance(texts, str):
-            raise TypeError("predict() takes a list of texts; wrap a single text in a list")
-        if self.config.model.tokenization != "char":
-            tokens = [tokenize(text, mode=self.config.model.tokenization) for text in texts]
-            return self.predict_tokens(texts, tokens, batch_size, confidence)
-        # char mode: offsets straight from the text (no Token objects on the hot path)
-        strings, offsets = zip(*map(_char_tokens, texts)) if texts else ((), ())
-        found = self._tag(strings, batch_size, confidence)
-        return [
-            [_entity(text, at[s.span.start], at[s.span.end - 1] + 1, s) for s in spans]
-            for text, at, spans in zip(texts, offsets, found, strict=True)
-        ]
+def load(model_dir: Path | str, precision: str = "fp32", runtime: str = "torch") -> Predictor:
+    """Return the predictor of a model or ensemble directory.
 
-    def predict_tokens(
-        self,
-        texts: list[str],
-        tokens: list[list[Token]],
-        batch_size: int = 64,
-        confidence: bool = True,
-    ) -> list[list[Entity]]:
-        """Return the entities of texts whose tokens (with char offsets) are already known."""
-        found = self._tag(
-            [[t.text for t in sentence] for sentence in tokens], batch_size, confidence
-        )
-        return [
-            [_entity(text, at[s.span.start].start, at[s.span.end - 1].end, s) for s in spans]
-            for text, at, spans in zip(texts, tokens, found, strict=True)
-        ]
-
-    def _tag(
-        self, sequences: Sequence[Sequence[str]], batch_size: int, confidence: bool
-    ) -> list[list[ScoredSpan]]:
-        return tag_sequences(
-            self.model,
-            self.vocabs,
-            sequences,
-            batch_size=batch_size,
-            max_length=self.config.data.max_length,
-            confidence=confidence,
-        )
-
-    def predict_nbest(
-        self, texts: list[str], k: int, batch_size: int = 64
-    ) -> list[list[tuple[list[Entity], float]]]:
-        """Return up to k analyses of each text, most probable first: (entities, probability).
-
-        The probability of an analysis is that of its CRF tag path, exp(score - log Z); an
-        entity's score is the lowest marginal of the tags that path chose on its tokens. The
-        first analysis is the one `predict` returns; an empty text has one, ([], 1.0). Raises
-        `NerkitError` for a model without a CRF head and for a text longer than one window
-        (`data.max_length` tokens): the k best paths of overlapping windows do not combine
-        into the k best paths of the whole text, so split such texts into sentences first.
-        """
-        if isinstance(texts, str):
-            raise TypeError("predict_nbest() takes a list of texts; wrap a text in a list")
-        self._check_nbest()
-        tokens = [tokenize(text, mode=self.config.model.tokenization) for text in texts]
-        max_length = self.config.data.max_length
-        too_long = [i for i, sentence in enumerate(tokens) if len(sentence) > max_length]
-        if too_long:
-            raise NerkitError(
-                f"n-best analyses need texts of at most {max_length} tokens, texts "
-                f"{too_long[:10]} are longer (split the texts into sentences, or use predict())"
-            )
-        found = nbest_sequences(
-            self.model, self.vocabs, [[t.text for t in s] for s in tokens], k, batch_size=batch_size
-        )
-        return [
-            [
-                (
-                    [
-                        _entity(text, at[s.span.start].start, at[s.span.end - 1].end, s)
-                        for s in spans
-                    ],
-                    p,
-                )
-                for spans, p in analyses
-            ]
-            for text, at, analyses in zip(texts, tokens, found, strict=True)
-        ]
-
-    def _check_nbest(self) -> None:
-        head = getattr(self.model, "head", None)
-        if not isinstance(head, CRFHead):
-            found = "a softmax head" if head is not None else "no torch model (ONNX)"
-            raise NerkitError(
-                f"n-best analyses need a CRF model run by torch, this one has {found} "
-                "(use predict() for the best analysis, or a model trained with head: crf)"
-            )
+    `precision` "bf16" computes scores in bfloat16 (~2x faster on CPUs with native
+    bfloat16); "auto" picks bf16 where the CPU has it. `runtime` "onnx" runs
+    MODEL_DIR/model.onnx with onnxruntime (tagging models; see `nerkit export`).
+    """
+    if runtime not in RUNTIMES:
+        raise NerkitError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    path = Path(model_dir)
+    if is_ensemble_dir(path):
+        if runtime != "torch":
+            raise NerkitError(f"{path} is an ensemble: only the torch runtime runs ensembles")
+        loaded = load_ensemble(path)
+    else:
+        loaded = load_model(path)
+    return get_task(loaded.config.task).predictor(loaded, path, precision, runtime)  # type: ignore[no-any-return]

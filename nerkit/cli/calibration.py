@@ -5,7 +5,7 @@
 
 Without DEV_FILE the held-out set is the model's own dev set, rebuilt from its config.json
 exactly as training built it (`data.dev`, or the same seeded carve from `data.train` through
-`nerkit.training.data.load_splits`), so T is never fitted on training or test sentences.
+`nerkit.training.run.read_splits`), so T is never fitted on training or test sentences.
 
 The temperature is stored in the model directory: the head's `temperature` entry of
 weights.safetensors (a directory without it loads with T = 1) and, for people, a

@@ -30,22 +30,23 @@ def train(
     ] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
 ) -> None:
-    """Train a tagger on the data named in CONFIG and save the best epoch to OUTPUT."""
+    """Train the model CONFIG describes (any task) and save the best epoch to OUTPUT."""
     from nerkit import api
 
     if not config.is_file():
         raise NerkitError(f"config file {str(config)!r} does not exist")
     result = api.train(config, output, overrides=overrides or (), resume=resume, progress=progress)
-    message = f"best dev F1 {result.best_score:.4f} at epoch {result.best_epoch}"
+    message = f"best dev score {result.best_score:.4f} at epoch {result.best_epoch}"
     if result.best_score < 0:
         message = f"trained {result.epochs_run} epochs (no dev set)"
     if result.test:
-        message += f"; test P/R/F1 {_prf(result.test)}"
+        message += f"; test {_scores(result.test)}"
     typer.echo(f"{message}; saved to {output}")
 
 
-def _prf(scores: dict[str, float]) -> str:
-    return "/".join(f"{100 * scores[key]:.2f}" for key in ("precision", "recall", "f1"))
+def _scores(scores: dict[str, float]) -> str:
+    shown = [(k, v) for k, v in scores.items() if k != "decode_sents_per_s"]
+    return ", ".join(f"{key} {100 * value:.2f}" for key, value in shown)
 
 
 @app.command()
@@ -57,7 +58,7 @@ def evaluate(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
-    """Score a saved model on labelled DATA: span precision, recall, F1 per label."""
+    """Score a saved model on labelled DATA: per-label and overall scores of its task."""
     from nerkit import api
 
     report = api.evaluate(model_dir, data, format=format)
@@ -105,8 +106,11 @@ def predict(
     precision: Annotated[
         str, typer.Option(help="fp32, bf16 (~2x faster on CPUs with native bfloat16) or auto.")
     ] = "fp32",
+    runtime: Annotated[
+        str, typer.Option(help="torch, or onnx to run MODEL_DIR/model.onnx.")
+    ] = "torch",
 ) -> None:
-    """Tag texts and print their entities (JSON lines, or a table)."""
+    """Predict texts: entities (taggers) or labels (classifiers), as JSON lines or a table."""
     from nerkit import api
 
     model_dir, texts = _split_model_dir(list(arguments or []))
@@ -116,12 +120,16 @@ def predict(
         texts = [*texts, *_read_texts(input)]
     if not texts:
         raise NerkitError("no text to tag (give TEXT arguments, --input FILE, or '-' for stdin)")
-    predictor = api.load(model_dir, precision=precision)
-    for text, entities in zip(texts, predictor.predict(texts, batch_size=batch_size), strict=True):
+    predictor = api.load(model_dir, precision=precision, runtime=runtime)
+    key = "labels" if predictor.task == "classification" else "entities"
+    for text, outputs in zip(texts, predictor.predict(texts, batch_size=batch_size), strict=True):
         if format == "jsonl":
-            record = {"text": text, "entities": [entity.to_dict() for entity in entities]}
+            record = {"text": text, key: [output.to_dict() for output in outputs]}
             typer.echo(json.dumps(record, ensure_ascii=False))
-        else:
-            typer.echo(text)
-            for e in entities:
-                typer.echo(f"  {e.start}\t{e.end}\t{e.label}\t{e.text}\t{e.score:.3f}")
+            continue
+        typer.echo(text)
+        for x in outputs:
+            if key == "labels":
+                typer.echo(f"  {x.label}\t{x.score:.3f}")
+            else:
+                typer.echo(f"  {x.start}\t{x.end}\t{x.label}\t{x.text}\t{x.score:.3f}")

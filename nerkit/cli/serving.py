@@ -16,6 +16,7 @@ from nerkit.cli._app import app
 from nerkit.errors import NerkitError
 
 ModelDir = Annotated[Path, typer.Argument(help="A model directory written by 'nerkit train'.")]
+Runtime = Annotated[str, typer.Option(help="torch, or onnx to run MODEL_DIR/model.onnx.")]
 Precision = Annotated[
     str,
     typer.Option(
@@ -23,6 +24,23 @@ Precision = Annotated[
         "or auto (bf16 where the CPU has it)."
     ),
 ]
+
+
+def _require(module: str, extra: str) -> None:
+    """Raise a one-line NerkitError naming the extra to install when `module` is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise NerkitError(f"this command needs {module} (pip install 'nerkit[{extra}]')")
+
+
+def _model_dir(model_dir: Path | None) -> Path:
+    """Return the model directory to use: the given one (checked) or the shipped model."""
+    from nerkit.api import resolve_model_dir
+
+    if model_dir is not None:
+        _check_model_dir(model_dir)
+    return resolve_model_dir(model_dir)
 
 
 def _check_model_dir(model_dir: Path) -> None:
@@ -35,7 +53,10 @@ def _check_model_dir(model_dir: Path) -> None:
 
 @app.command()
 def serve(
-    model_dir: ModelDir,
+    model_dir: Annotated[
+        Path | None,
+        typer.Argument(help="A model directory (default: the shipped model).", show_default=False),
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind; 0.0.0.0 exposes the server.")] = (
         "127.0.0.1"
     ),
@@ -60,14 +81,17 @@ def serve(
     ] = 2_000_000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     precision: Precision = "fp32",
+    runtime: Runtime = "torch",
 ) -> None:
-    """Serve MODEL_DIR over HTTP: POST /extract, GET /health, GET /model, docs at /docs."""
+    """Serve MODEL_DIR over HTTP: POST /extract or /classify, GET /health, /model, /docs."""
+    _require("fastapi", "serve")
+    _require("uvicorn", "serve")
     import uvicorn
 
     from nerkit import api
     from nerkit.server import ServerSettings, create_app
 
-    _check_model_dir(model_dir)
+    model_dir = _model_dir(model_dir)
     settings = ServerSettings(
         batching=batching,
         max_batch=max_batch,
@@ -76,21 +100,28 @@ def serve(
         max_text_chars=max_text_chars,
         max_body_bytes=max_body_bytes,
     )
-    application = create_app(api.load(model_dir, precision=precision), settings)
+    application = create_app(api.load(model_dir, precision=precision, runtime=runtime), settings)
     typer.echo(f"serving {model_dir} on http://{host}:{port} (docs at /docs)", err=True)
     uvicorn.run(application, host=host, port=port, log_level=log_level)
 
 
 @app.command()
 def extract(
-    model_dir: ModelDir,
-    inputs: Annotated[
-        list[Path], typer.Argument(help="Input files (.gz read as gzip).", show_default=False)
+    arguments: Annotated[
+        list[Path],
+        typer.Argument(
+            help="[MODEL_DIR] INPUT...: a directory first is the model (default: the shipped "
+            "model); inputs are text or JSONL files (.gz read as gzip).",
+            show_default=False,
+            metavar="[MODEL_DIR] INPUT...",
+        ),
     ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output JSON lines (.gz written as gzip).")
     ],
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes (1 = this one).")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=0, help="Worker processes (0: one per CPU core; 1: this one).")
+    ] = 0,
     input_format: Annotated[
         str, typer.Option("--input-format", help="'text' (one document per line) or 'jsonl'.")
     ] = "text",
@@ -105,13 +136,15 @@ def extract(
         int, typer.Option(min=0, help="Split documents longer than this into sentences (0: never).")
     ] = 200,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
-    precision: Precision = "fp32",
+    precision: Precision = "auto",
+    runtime: Runtime = "torch",
 ) -> None:
-    """Tag every document of INPUTS with MODEL_DIR into OUTPUT; a rerun resumes."""
+    """Tag or classify every document of INPUTS with MODEL_DIR into OUTPUT; a rerun resumes."""
     from nerkit.extract import ExtractOptions
     from nerkit.extract import extract as run_extract
 
-    _check_model_dir(model_dir)
+    given, inputs = (arguments[0], arguments[1:]) if arguments[0].is_dir() else (None, arguments)
+    model_dir = _model_dir(given)
     options = ExtractOptions(
         input_format=input_format,  # type: ignore[arg-type]  (validated by ExtractOptions)
         text_field=text_field,
@@ -122,6 +155,7 @@ def extract(
         split_chars=split_chars,
         keep_text=keep_text,
         precision=precision,
+        runtime=runtime,
     )
     summary = run_extract(model_dir, list(inputs), output, options, progress=progress)
     rate = summary.documents / summary.seconds if summary.seconds else 0.0
@@ -145,6 +179,8 @@ def export(
     ] = None,
 ) -> None:
     """Export MODEL_DIR as one ONNX graph: features -> encoder -> CRF decoding."""
+    _require("onnx", "export")
+    _require("onnxruntime", "export")
     from nerkit.export import export_onnx
 
     _check_model_dir(model_dir)

@@ -1,7 +1,9 @@
 """Sequence encoders: (B, T, D) features + (B, T) mask -> (B, T, H) contextual states.
 
 `build_encoder` is the one place that dispatches on the config's `kind`. Every encoder
-exposes `output_dim` (H) and keeps real positions independent of padding.
+exposes `output_dim` (H) and keeps real positions independent of padding. The token
+encoder every task builds on (features + encoder + optional top) is
+`nerkit.encoders.token.TokenEncoder`.
 """
 
 from __future__ import annotations
@@ -9,9 +11,7 @@ from __future__ import annotations
 from torch import nn
 
 from nerkit.encoders.config import (
-    BertBiLSTMConfig,
     BertConfig,
-    BertIDCNNConfig,
     BiGRUConfig,
     BiLSTMAttentionConfig,
     BiLSTMConfig,
@@ -22,9 +22,7 @@ from nerkit.encoders.config import (
 )
 
 __all__ = [
-    "BertBiLSTMConfig",
     "BertConfig",
-    "BertIDCNNConfig",
     "BiGRUConfig",
     "BiLSTMAttentionConfig",
     "BiLSTMConfig",
@@ -55,7 +53,7 @@ def build_encoder(config: EncoderConfig, input_dim: int) -> nn.Module:
             from nerkit.encoders.bilstm_attention import BiLSTMAttentionEncoder
 
             return BiLSTMAttentionEncoder(config, input_dim)
-        case BertConfig() | BertBiLSTMConfig() | BertIDCNNConfig():
+        case BertConfig():
             # the one place `transformers` gets imported, and only for these kinds;
             # the encoder reads sub-words (batch.pieces), not `input_dim` features
             from nerkit.encoders.pretrained import PretrainedEncoder

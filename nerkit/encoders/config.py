@@ -1,19 +1,19 @@
-"""Typed, frozen configs of the sequence encoders, one class per `kind`.
+"""Typed, frozen configs of the token encoder: input features, sequence encoders, one per `kind`.
 
-`EncoderConfig` is the discriminated union that `nerkit.models.config` embeds and
-`nerkit.encoders.build_encoder` dispatches on. Unknown keys are errors.
+`EncoderConfig` is the discriminated union that `nerkit.encoders.build_encoder` dispatches
+on; `TokenModelConfig` is what every task's model section shares (tokenization, features,
+encoder, window length), read by `nerkit.encoders.token.TokenEncoder`. Unknown keys are
+errors.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
-
-class _Config(BaseModel):
-    # extra="forbid": a misspelt key is an error, not a silently ignored default
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from nerkit.config import BaseConfig as _Config
 
 
 class _RecurrentConfig(_Config):
@@ -104,27 +104,37 @@ class _PretrainedConfig(_Config):
         return self
 
 
+TopConfig = Annotated[BiLSTMConfig | IDCNNConfig, Field(discriminator="kind")]
+
+# the kinds that name BERT plus a top layer; read as `kind: bert` with `top` set
+_TOP_ALIASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "bert_bilstm": ("bilstm", {"kind": "bilstm", "hidden_size": 128, "dropout": 0.1}),
+    "bert_idcnn": ("idcnn", {"kind": "idcnn", "filters": 128, "num_blocks": 2, "dropout": 0.1}),
+}
+
+
 class BertConfig(_PretrainedConfig):
-    """BERT alone: its token states go straight to the output layer."""
+    """A BERT-style model, optionally followed by a `top` BiLSTM or IDCNN over its token states.
 
-    kind: Literal["bert"] = "bert"
+    `kind: bert_bilstm` (with an optional `bilstm` section) and `kind: bert_idcnn` (with
+    `idcnn`) are aliases of `kind: bert` with `top` set, so older configs keep working.
+    """
+
+    kind: Literal["bert", "bert_bilstm", "bert_idcnn"] = "bert"
+    top: TopConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_alias(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict) or raw.get("kind") not in _TOP_ALIASES:
+            return raw
+        section, default = _TOP_ALIASES[raw["kind"]]
+        raw = dict(raw)
+        top = {**default, **dict(raw.pop(section, None) or {}), "kind": default["kind"]}
+        return {**raw, "kind": "bert", "top": top}
 
 
-class BertBiLSTMConfig(_PretrainedConfig):
-    """BERT followed by a BiLSTM over the token states."""
-
-    kind: Literal["bert_bilstm"] = "bert_bilstm"
-    bilstm: BiLSTMConfig = BiLSTMConfig(hidden_size=128, dropout=0.1)
-
-
-class BertIDCNNConfig(_PretrainedConfig):
-    """BERT followed by an iterated dilated CNN over the token states."""
-
-    kind: Literal["bert_idcnn"] = "bert_idcnn"
-    idcnn: IDCNNConfig = IDCNNConfig(filters=128, num_blocks=2, dropout=0.1)
-
-
-PretrainedConfig = BertConfig | BertBiLSTMConfig | BertIDCNNConfig
+PretrainedConfig = BertConfig
 
 EncoderConfig = Annotated[
     BiLSTMConfig
@@ -132,13 +142,51 @@ EncoderConfig = Annotated[
     | IDCNNConfig
     | TransformerConfig
     | BiLSTMAttentionConfig
-    | BertConfig
-    | BertBiLSTMConfig
-    | BertIDCNNConfig,
+    | BertConfig,
     Field(discriminator="kind"),
 ]
 
 
 def is_pretrained(config: object) -> bool:
     """Return True for the encoders that read sub-words of a pretrained model."""
-    return isinstance(config, BertConfig | BertBiLSTMConfig | BertIDCNNConfig)
+    return isinstance(config, BertConfig)
+
+
+class FeaturesConfig(_Config):
+    """Input features of each token.
+
+    `token_dim` embeds the token itself (a character in char mode, a word in word mode);
+    `bigram_dim` adds character bigrams (left and right) in char mode; `char_encoder`
+    adds per-word character features in word mode. `pretrained` and `bigram_pretrained`
+    initialise the token and bigram tables from word2vec text files (training only: the
+    saved weights carry them), adding every vector's token to the vocabulary.
+    """
+
+    token_dim: PositiveInt = 100
+    bigram_dim: int = Field(0, ge=0)
+    char_encoder: Literal["none", "cnn", "lstm"] = "none"
+    char_dim: PositiveInt = 30
+    char_hidden: PositiveInt = 50
+    lowercase: bool = False
+    min_count: PositiveInt = 1
+    bigram_min_count: PositiveInt | None = None  # rarer bigrams share UNK; None: min_count
+    pretrained: Path | None = None  # word2vec/GloVe text file for the token embeddings
+    freeze_pretrained: bool = False
+    # word2vec text file of two-character strings for the bigram embeddings (char mode with
+    # bigram_dim equal to the vectors' dimension); its tokens join the bigram vocabulary
+    bigram_pretrained: Path | None = None
+    freeze_bigram_pretrained: bool = False
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+
+
+class TokenModelConfig(_Config):
+    """What every task's model section shares: how text becomes (B, T, H) token states.
+
+    `max_length` is the window length in tokens: longer training sentences are cut into
+    pieces of this length, and longer texts are predicted in overlapping windows of it.
+    """
+
+    tokenization: Literal["char", "word"] = "char"
+    features: FeaturesConfig = FeaturesConfig()
+    encoder: EncoderConfig = BiLSTMConfig()
+    max_length: PositiveInt = 200

@@ -42,7 +42,7 @@ import torch
 import transformers
 from torch import Tensor, nn
 
-from nerkit.encoders.config import BertBiLSTMConfig, BertIDCNNConfig, PretrainedConfig
+from nerkit.encoders.config import PretrainedConfig
 from nerkit.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ def _load_model(name_or_path: str) -> nn.Module:
 
 
 class PretrainedEncoder(nn.Module):
-    """A pretrained transformer, pooled to tokens, optionally followed by a BiLSTM or IDCNN."""
+    """A pretrained transformer whose sub-word states are pooled to token states (B, T, H)."""
 
     def __init__(self, config: PretrainedConfig) -> None:
         super().__init__()
@@ -207,20 +207,8 @@ class PretrainedEncoder(nn.Module):
         self._split = _split_model(self.transformer, config)
         self._cache: dict[tuple[int, ...], Tensor] = {}
         self._cached_bytes = 0
-        hidden = int(self.transformer.config.hidden_size)
         self.dropout = nn.Dropout(config.dropout)
-        self.top: nn.Module | None = None
-        self.output_dim = hidden
-        if isinstance(config, BertBiLSTMConfig):
-            from nerkit.encoders.recurrent import RecurrentEncoder
-
-            self.top = RecurrentEncoder(config.bilstm, hidden)
-        elif isinstance(config, BertIDCNNConfig):
-            from nerkit.encoders.idcnn import IDCNNEncoder
-
-            self.top = IDCNNEncoder(config.idcnn, hidden)
-        if self.top is not None:
-            self.output_dim = self.top.output_dim
+        self.output_dim = int(self.transformer.config.hidden_size)
 
     def _freeze(self, config: PretrainedConfig) -> None:
         if config.freeze_embeddings:  # the whole block: pieces, positions, types, LayerNorm
@@ -261,8 +249,7 @@ class PretrainedEncoder(nn.Module):
         """
         states = self._window_states(ids, attention, gather)  # (B, S, H)
         tokens = _pool(states, piece_tokens, mask.size(1), self.config.subword_pooling)
-        tokens = self.dropout(tokens)
-        return tokens if self.top is None else self.top(tokens, mask)
+        return self.dropout(tokens)
 
     def _subword_states(self, pieces: Tensor, piece_tokens: Tensor) -> Tensor:
         """Return the sub-word states (B, S, H) of a batch."""

@@ -80,6 +80,15 @@ class Report:
     correct: int
     per_label: dict[str, LabelScore]
 
+    @property
+    def main_score(self) -> float:
+        """Return the score training maximises: micro F1."""
+        return self.f1
+
+    def summary(self) -> dict[str, float]:
+        """Return the headline scores: micro precision, recall and F1."""
+        return {"precision": self.precision, "recall": self.recall, "f1": self.f1}
+
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict: micro scores, macro_f1, counts and ``per_label``."""
         return {

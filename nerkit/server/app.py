@@ -1,7 +1,8 @@
-"""The FastAPI app over an already-loaded `Predictor`: routes, limits, micro-batching.
+"""The FastAPI app over an already-loaded predictor of any task: routes, limits, batching.
 
-Routes:
-    POST /extract  {"texts": [...], "nbest": 0} -> {"entities": [[entity, ...], ...]}
+Routes (the model's task decides which of the first two exist):
+    POST /extract  tagging: {"texts": [...], "nbest": 0} -> {"entities": [[entity, ...], ...]}
+    POST /classify classification: {"texts": [...]} -> {"labels": [[{label, score}, ...], ...]}
     GET  /health   {"status": "ok", "model": name}
     GET  /model    labels, tags, model description, confidence temperature, server limits
     GET  /docs     OpenAPI documentation (FastAPI default)
@@ -31,10 +32,13 @@ from nerkit.server.limits import BodySizeLimit
 from nerkit.server.nbest import Candidate, nbest_analyses
 from nerkit.server.schemas import (
     Analysis,
+    ClassifyRequest,
+    ClassifyResponse,
     EntityOut,
     ExtractRequest,
     ExtractResponse,
     HealthResponse,
+    LabelOut,
     ModelResponse,
 )
 from nerkit.server.settings import ServerSettings
@@ -43,7 +47,7 @@ from nerkit.types import Entity
 __all__ = ["create_app"]
 
 
-def _check_limits(request: ExtractRequest, settings: ServerSettings) -> None:
+def _check_limits(request: ExtractRequest | ClassifyRequest, settings: ServerSettings) -> None:
     """Raise a 413 HTTPException when a request has too many or too long texts."""
     if len(request.texts) > settings.max_texts:
         raise HTTPException(
@@ -82,21 +86,13 @@ def _add_info_routes(app: FastAPI, predictor: Predictor, settings: ServerSetting
         limits: dict[str, Any] = asdict(settings)
         return ModelResponse(
             name=predictor.name,
+            task=predictor.task,
             labels=predictor.labels,
-            tags=predictor.tags,
+            tags=list(getattr(predictor, "tags", [])),
             info=predictor.info(),
-            temperature=_temperature(predictor),
+            temperature=predictor.temperature,
             limits=limits,
         )
-
-
-def _temperature(predictor: Predictor) -> float:
-    """Return the calibration temperature of the served confidences (1.0: uncalibrated)."""
-    head = getattr(predictor.model, "head", None)
-    if head is not None:
-        return float(head.temperature)
-    # an ONNX model: OnnxPredictor checked that the graph's T is the directory's
-    return float((predictor.metadata.get("calibration") or {}).get("temperature", 1.0))
 
 
 def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> FastAPI:
@@ -104,10 +100,10 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> 
     settings = settings or ServerSettings()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nerkit-model")
 
-    def predict(texts: list[str]) -> list[list[Entity]]:
+    def predict(texts: list[str]) -> list[list[Any]]:
         return predictor.predict(texts, batch_size=settings.predict_batch_size)
 
-    batcher: MicroBatcher[list[Entity]] = MicroBatcher(
+    batcher: MicroBatcher[list[Any]] = MicroBatcher(
         predict, executor, max_batch=settings.max_batch, max_wait=settings.max_wait_ms / 1000
     )
 
@@ -120,11 +116,11 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> 
         finally:
             await batcher.stop()
 
-    app = FastAPI(
-        title="nerkit",
-        summary="Named entity recognition over HTTP: texts in, entities with offsets out.",
-        lifespan=lifespan,
-    )
+    summary = {
+        "tagging": "Entity extraction over HTTP: texts in, entities with offsets out.",
+        "classification": "Text classification over HTTP: texts in, labels with scores out.",
+    }
+    app = FastAPI(title="nerkit", summary=summary.get(predictor.task), lifespan=lifespan)
     app.state.settings, app.state.batcher = settings, batcher
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
@@ -132,10 +128,36 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> 
     async def user_error(request: Request, error: NerkitError) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(error)})
 
-    async def run_model(texts: list[str]) -> list[list[Entity]]:
+    async def run_model(texts: list[str]) -> list[list[Any]]:
         if settings.batching:
             return await batcher.submit(texts)
         return await asyncio.get_running_loop().run_in_executor(executor, predict, texts)
+
+    if predictor.task == "classification":
+        _add_classify_route(app, settings, run_model)
+    else:
+        _add_extract_route(app, predictor, settings, run_model, executor)
+    _add_info_routes(app, predictor, settings)
+    return app
+
+
+def _add_classify_route(app: FastAPI, settings: ServerSettings, run_model: Any) -> None:
+    """Register POST /classify."""
+
+    @app.post("/classify")
+    async def classify(request: ClassifyRequest) -> ClassifyResponse:
+        """Classify every text: its predicted labels with probabilities, most probable first."""
+        _check_limits(request, settings)
+        found = await run_model(request.texts)
+        return ClassifyResponse(
+            labels=[[LabelOut(label=x.label, score=x.score) for x in labels] for labels in found]
+        )
+
+
+def _add_extract_route(
+    app: FastAPI, predictor: Predictor, settings: ServerSettings, run_model: Any, executor: Any
+) -> None:
+    """Register POST /extract (tagging models)."""
 
     @app.post("/extract", response_model_exclude_none=True)
     async def extract(request: ExtractRequest) -> ExtractResponse:
@@ -150,6 +172,3 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> 
             )
             response.nbest = [[_analysis(c) for c in analyses] for analyses in candidates]
         return response
-
-    _add_info_routes(app, predictor, settings)
-    return app

@@ -1,8 +1,8 @@
-"""The n best analyses of texts for the server: `Predictor.predict_nbest` as `Candidate`s.
+"""The n best analyses of texts for the server: `predict_nbest` as `Candidate`s.
 
 All the work (CRF k-best paths, their probabilities exp(score - log Z), entity scores
-from the marginals, the limits: CRF models only, texts of at most `data.max_length`
-tokens) is `Predictor.predict_nbest`'s; this module only shapes its answer for the
+from the marginals, the limits: CRF models only, texts of at most `model.max_length`
+tokens) is `TaggingPredictor.predict_nbest`'s; this module only shapes its answer for the
 HTTP response, with probabilities rounded to 6 decimals like entity scores.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nerkit.predict import Predictor
+from nerkit.tasks.tagging.predictor import TaggingPredictor
 from nerkit.types import Entity
 
 __all__ = ["Candidate", "nbest_analyses"]
@@ -25,7 +25,7 @@ class Candidate:
 
 
 def nbest_analyses(
-    predictor: Predictor, texts: list[str], k: int, batch_size: int = 64
+    predictor: TaggingPredictor, texts: list[str], k: int, batch_size: int = 64
 ) -> list[list[Candidate]]:
     """Return up to k analyses of each text, most probable first (an empty text has one)."""
     analyses = predictor.predict_nbest(texts, k, batch_size=batch_size)

@@ -40,6 +40,27 @@ class ExtractResponse(BaseModel):
     nbest: list[list[Analysis]] | None = None
 
 
+class ClassifyRequest(BaseModel):
+    """Texts to classify (classification models)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[str] = Field(..., description="The texts to classify, one document each.")
+
+
+class LabelOut(BaseModel):
+    """A predicted class and its calibrated probability."""
+
+    label: str
+    score: float
+
+
+class ClassifyResponse(BaseModel):
+    """`labels[i]` are the predicted classes of `texts[i]`, most probable first."""
+
+    labels: list[list[LabelOut]]
+
+
 class HealthResponse(BaseModel):
     status: str
     model: str
@@ -49,8 +70,9 @@ class ModelResponse(BaseModel):
     """What the model predicts and how it was built (no file system paths)."""
 
     name: str
+    task: str = "tagging"
     labels: list[str]
-    tags: list[str]
+    tags: list[str] = Field(default_factory=list, description="Tag list (tagging models).")
     info: dict[str, Any]
     temperature: float = 1.0  # confidences are posteriors of the scores divided by this
     limits: dict[str, Any]

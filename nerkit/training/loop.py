@@ -1,15 +1,25 @@
-"""The one training loop every nerkit model trains through.
+"""The one training loop every nerkit task trains through.
 
-`fit` runs epochs of length-bucketed mini-batches with AdamW or SGD, linear warm-up
-and decay, gradient clipping, a dev evaluation after every epoch, early stopping and
-best-model saving. After every epoch it writes a checkpoint (model, optimizer,
-scheduler, both RNG states, counters) atomically, so `resume=True` continues a killed
-run exactly where the last finished epoch left it: a resumed run ends with the same
-weights as an uninterrupted one. The checkpoint is deleted when the run finishes.
+`train_while_improving` is a generator in the shape of spaCy's loop of that name: it
+knows nothing about the task. The task injects its batches (`Prepared.batches`) and its
+dev evaluation (`Prepared.evaluate` -> (main score, scores)); the model only needs
+`loss(batch)`. It yields an `info` dict after every optimizer step
 
-Randomness: batch order comes from a `torch.Generator` seeded with `train.seed`;
-dropout draws from torch's global generator, which `fit` seeds inside
-`torch.random.fork_rng`, so the caller's global RNG state is left untouched.
+    {"step", "epoch", "loss" (running mean of the epoch), "examples", "examples_per_s", "lr"}
+
+and one more at the end of every epoch, with ``"epoch_end": True`` and the dev `score`,
+`scores`, `is_best` and the epoch's `seconds`. `fit` consumes it: progress bar, JSON-lines
+log, best-model saving, checkpoints, early stopping and any callbacks read the same dicts.
+
+After every epoch `fit` writes a checkpoint (model, optimizer, scheduler, both RNG states,
+counters) atomically, so `resume=True` continues a killed run exactly where the last
+finished epoch left it: a resumed run ends with the same weights as an uninterrupted one.
+The checkpoint is deleted when the run finishes.
+
+Randomness and global state: batch order comes from a `torch.Generator` seeded with
+`train.seed`; dropout draws from torch's global generator, which `fit` seeds inside
+`torch.random.fork_rng`, and the thread count is set inside `num_threads`: the caller's
+RNG state and thread count are restored when `fit` returns or raises.
 """
 
 from __future__ import annotations
@@ -20,8 +30,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,14 +39,33 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from nerkit.errors import ConfigError
-from nerkit.models.config import TrainConfig
-from nerkit.models.features import Instance, collate
+from nerkit.config import TrainConfig
+from nerkit.errors import ConfigError, NerkitError
+from nerkit.runtime import num_threads
+from nerkit.tasks.base import Prepared
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "CHECKPOINT",
+    "LOG",
+    "TrainResult",
+    "TrainingError",
+    "fit",
+    "make_optimizer",
+    "make_scheduler",
+    "num_threads",
+    "train_while_improving",
+]
+
 CHECKPOINT = "checkpoint.pt"
 LOG = "train_log.jsonl"
+
+Info = dict[str, Any]
+
+
+class TrainingError(NerkitError):
+    """Training cannot go on (the loss became NaN or infinite)."""
 
 
 @dataclass
@@ -45,39 +73,27 @@ class TrainResult:
     """What a finished run reports: best dev score and epoch, history, speed."""
 
     output_dir: Path
-    best_score: float  # dev F1 at the best epoch; -1.0 when there is no dev set
+    best_score: float  # the task's main dev score at the best epoch; -1.0 without a dev set
     best_epoch: int
     epochs_run: int
     history: list[dict[str, Any]] = field(default_factory=list)
     test: dict[str, Any] | None = None
-    sentences_per_second: float = 0.0
+    examples_per_second: float = 0.0  # training examples (sentences, texts) per second
+
+    @property
+    def sentences_per_second(self) -> float:
+        """Return `examples_per_second` (the name of tagging runs)."""
+        return self.examples_per_second
 
 
 @dataclass
 class _State:
     epoch: int = 0  # epochs finished
+    step: int = 0  # optimizer steps taken
     best_score: float = -math.inf
     best_epoch: int = 0
     bad_epochs: int = 0
     history: list[dict[str, Any]] = field(default_factory=list)
-
-
-def bucketed_batches(
-    lengths: Sequence[int], batch_size: int, generator: torch.Generator, chunk_batches: int = 50
-) -> list[list[int]]:
-    """Return shuffled batches of indices; each batch holds sequences of similar length.
-
-    Indices are shuffled, cut into chunks of `chunk_batches` batches, sorted by length within
-    a chunk and split into batches; the batch order is then shuffled again.
-    """
-    order = torch.randperm(len(lengths), generator=generator).tolist()
-    chunk = batch_size * chunk_batches
-    batches: list[list[int]] = []
-    for first in range(0, len(order), chunk):
-        part = sorted(order[first : first + chunk], key=lambda k: lengths[k])
-        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
-    shuffled = torch.randperm(len(batches), generator=generator).tolist()
-    return [batches[k] for k in shuffled]
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -129,23 +145,6 @@ def make_scheduler(
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-@contextmanager
-def num_threads(count: int) -> Iterator[None]:
-    """Run the body with `torch.set_num_threads(count)`, restoring the previous count after."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _save_checkpoint(path: Path, objects: dict[str, Any]) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    torch.save(objects, temporary)
-    os.replace(temporary, path)
-
-
 @dataclass
 class _Run:
     model: nn.Module
@@ -165,7 +164,8 @@ class _Run:
         }
 
     def restore(self, path: Path) -> None:
-        saved = torch.load(path, weights_only=False)
+        # the checkpoint is this run's own file (tensors, dicts and numbers only)
+        saved = torch.load(path, weights_only=True)
         self.model.load_state_dict(saved["model"])
         self.optimizer.load_state_dict(saved["optimizer"])
         self.scheduler.load_state_dict(saved["scheduler"])
@@ -174,51 +174,85 @@ class _Run:
         self.state = _State(**saved["state"])
 
 
-def _train_epoch(
-    run: _Run, instances: Sequence[Instance], config: TrainConfig, show: bool
-) -> tuple[float, int]:
-    """Run one epoch; return (mean loss per sentence, sentences seen)."""
-    run.model.train()
-    batches = bucketed_batches([len(i) for i in instances], config.batch_size, run.generator)
-    total_loss, seen, started = 0.0, 0, time.perf_counter()
-    bar = tqdm(
-        total=len(instances), desc=f"epoch {run.state.epoch + 1}", disable=not show, leave=False
-    )
-    for indices in batches:
-        batch = collate([instances[k] for k in indices])
-        loss = run.model.loss(batch)
-        run.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.clip > 0:
-            trainable = [p for p in run.model.parameters() if p.requires_grad]
-            nn.utils.clip_grad_norm_(trainable, config.clip)
-        run.optimizer.step()
-        run.scheduler.step()
-        total_loss += loss.item() * len(indices)
-        seen += len(indices)
-        rate = seen / max(time.perf_counter() - started, 1e-9)
-        bar.update(len(indices))
-        bar.set_postfix(loss=f"{total_loss / seen:.3f}", sents_per_s=f"{rate:.0f}")
-    bar.close()
-    return total_loss / max(seen, 1), seen
+def _step(run: _Run, batch: Any, config: TrainConfig) -> float:
+    """Take one optimizer step on a batch; return its loss."""
+    loss = run.model.loss(batch)
+    value = loss.item()
+    if not math.isfinite(value):
+        raise TrainingError(
+            f"the training loss became {value} at step {run.state.step + 1} (epoch "
+            f"{run.state.epoch + 1}); nothing was saved from this epoch (lower train.lr, "
+            "or set train.clip)"
+        )
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if config.clip > 0:
+        trainable = [p for p in run.model.parameters() if p.requires_grad]
+        nn.utils.clip_grad_norm_(trainable, config.clip)
+    run.optimizer.step()
+    run.scheduler.step()
+    run.state.step += 1
+    return value
+
+
+def train_while_improving(run: _Run, prepared: Prepared, config: TrainConfig) -> Iterator[Info]:
+    """Train epoch after epoch until `epochs` or `patience` runs out; yield an info per step."""
+    state = run.state
+    while state.epoch < config.epochs:
+        if config.patience and state.bad_epochs >= config.patience:
+            logger.info("early stop: no dev improvement in %d epochs", config.patience)
+            return
+        run.model.train()
+        total, seen, started = 0.0, 0, time.perf_counter()
+        for batch in prepared.batches(run.generator):
+            total += _step(run, batch, config) * len(batch)
+            seen += len(batch)
+            yield {
+                "step": state.step,
+                "epoch": state.epoch + 1,
+                "loss": total / seen,
+                "examples": len(batch),
+                "examples_per_s": seen / max(time.perf_counter() - started, 1e-9),
+                "lr": run.scheduler.get_last_lr()[0],
+            }
+        seconds = time.perf_counter() - started
+        evaluate = prepared.evaluate
+        score, scores = evaluate() if evaluate is not None else (float(state.epoch + 1), {})
+        state.epoch += 1
+        is_best = score > state.best_score
+        if is_best:
+            state.best_score, state.best_epoch, state.bad_epochs = score, state.epoch, 0
+        else:
+            state.bad_epochs += 1
+        yield {
+            "epoch_end": True,
+            "step": state.step,
+            "epoch": state.epoch,
+            "loss": total / max(seen, 1),
+            "score": score,
+            "scores": scores,
+            "is_best": is_best,
+            "seconds": seconds,
+            "examples_per_s": seen / max(seconds, 1e-9),
+            "lr": run.scheduler.get_last_lr()[0],
+        }
 
 
 def fit(
-    model: nn.Module,
-    instances: Sequence[Instance],
+    prepared: Prepared,
     config: TrainConfig,
     output_dir: Path,
     *,
-    evaluate: Callable[[], dict[str, Any]] | None,
     save_best: Callable[[dict[str, Any]], None],
     resume: bool = False,
     progress: bool = True,
-    on_epoch_end: Callable[[int], None] | None = None,
+    on_epoch_end: Callable[[Info], None] | None = None,
+    on_step: Callable[[Info], None] | None = None,
 ) -> TrainResult:
-    """Train `model` (anything with `loss(batch)`) on `instances`; return the run's summary.
+    """Train `prepared.model` with its batches; return the run's summary.
 
-    `evaluate` returns dev scores with an "f1" key (None: no dev set, every epoch is "best");
-    `save_best` is called with those scores whenever dev F1 improves.
+    `save_best` is called with the dev scores whenever the main dev score improves (every
+    epoch without a dev set); `on_step` and `on_epoch_end` receive the loop's info dicts.
     """
     output_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path = output_dir / CHECKPOINT
@@ -227,7 +261,8 @@ def fit(
             f"nothing to resume: {checkpoint_path} does not exist (the run finished or never "
             "saved an epoch; train again without --resume)"
         )
-    steps = config.epochs * math.ceil(len(instances) / config.batch_size)
+    model = prepared.model
+    steps_per_epoch = len(prepared.batches(torch.Generator().manual_seed(config.seed)))
     if hasattr(model, "precision"):
         model.precision = config.precision
     with num_threads(config.num_threads), torch.random.fork_rng(devices=[]):
@@ -236,66 +271,76 @@ def fit(
         run = _Run(
             model,
             optimizer,
-            make_scheduler(optimizer, config, steps),
+            make_scheduler(optimizer, config, config.epochs * steps_per_epoch),
             torch.Generator().manual_seed(config.seed),
             _State(),
         )
         if resume:
             run.restore(checkpoint_path)
             logger.info("resuming after epoch %d", run.state.epoch)
-        result = _epochs(run, instances, config, output_dir, evaluate, save_best, progress,
-                         on_epoch_end)  # fmt: skip
+        speeds = _consume(run, prepared, config, output_dir, save_best, progress,
+                          on_epoch_end, on_step)  # fmt: skip
     checkpoint_path.unlink(missing_ok=True)
-    return result
-
-
-def _epochs(
-    run: _Run,
-    instances: Sequence[Instance],
-    config: TrainConfig,
-    output_dir: Path,
-    evaluate: Callable[[], dict[str, Any]] | None,
-    save_best: Callable[[dict[str, Any]], None],
-    progress: bool,
-    on_epoch_end: Callable[[int], None] | None,
-) -> TrainResult:
-    """Run the remaining epochs: train, evaluate, keep the best, log, checkpoint."""
-    show = progress and sys.stderr.isatty()
-    state, speeds = run.state, []
-    while state.epoch < config.epochs:
-        if config.patience and state.bad_epochs >= config.patience:
-            logger.info("early stop: no dev improvement in %d epochs", config.patience)
-            break
-        started = time.perf_counter()
-        loss, seen = _train_epoch(run, instances, config, show)
-        speeds.append(seen / max(time.perf_counter() - started, 1e-9))
-        scores = evaluate() if evaluate is not None else {}
-        state.epoch += 1
-        score = float(scores.get("f1", state.epoch))  # no dev set: the latest epoch is best
-        if score > state.best_score:
-            state.best_score, state.best_epoch, state.bad_epochs = score, state.epoch, 0
-            save_best(scores)
-        else:
-            state.bad_epochs += 1
-        line = {
-            "epoch": state.epoch,
-            "loss": round(loss, 5),
-            **{f"dev_{k}": v for k, v in scores.items() if k in ("precision", "recall", "f1")},
-            "seconds": round(time.perf_counter() - started, 2),
-            "train_sents_per_s": round(speeds[-1], 1),
-            "lr": run.scheduler.get_last_lr()[0],
-        }
-        _record(run, output_dir, line)
-        if on_epoch_end is not None:
-            on_epoch_end(state.epoch)
+    state = run.state
     return TrainResult(
         output_dir=output_dir,
-        best_score=state.best_score if evaluate is not None else -1.0,
+        best_score=state.best_score if prepared.evaluate is not None else -1.0,
         best_epoch=state.best_epoch,
         epochs_run=state.epoch,
         history=list(state.history),
-        sentences_per_second=sum(speeds) / len(speeds) if speeds else 0.0,
+        examples_per_second=sum(speeds) / len(speeds) if speeds else 0.0,
     )
+
+
+def _consume(
+    run: _Run,
+    prepared: Prepared,
+    config: TrainConfig,
+    output_dir: Path,
+    save_best: Callable[[dict[str, Any]], None],
+    progress: bool,
+    on_epoch_end: Callable[[Info], None] | None,
+    on_step: Callable[[Info], None] | None,
+) -> list[float]:
+    """Drive the loop: progress bar, best model, log, checkpoint; return epoch speeds."""
+    show = progress and sys.stderr.isatty()
+    speeds: list[float] = []
+    bar = None
+    for info in train_while_improving(run, prepared, config):
+        if not info.get("epoch_end"):
+            if bar is None:
+                bar = tqdm(total=prepared.train_size, desc=f"epoch {info['epoch']}",
+                           disable=not show, leave=False)  # fmt: skip
+            bar.update(info["examples"])
+            bar.set_postfix(loss=f"{info['loss']:.3f}", per_s=f"{info['examples_per_s']:.0f}")
+            if on_step is not None:
+                on_step(info)
+            continue
+        if bar is not None:
+            bar.close()
+            bar = None
+        speeds.append(info["examples_per_s"])
+        if info["is_best"]:
+            save_best(info["scores"])
+        _record(run, output_dir, _log_line(info))
+        if on_epoch_end is not None:
+            on_epoch_end(info)
+    if bar is not None:
+        bar.close()
+    return speeds
+
+
+def _log_line(info: Info) -> dict[str, Any]:
+    """Return an epoch's JSON-lines record: loss, every scalar dev score, speed, lr."""
+    scores = {f"dev_{k}": v for k, v in info["scores"].items() if isinstance(v, int | float)}
+    return {
+        "epoch": info["epoch"],
+        "loss": round(info["loss"], 5),
+        **scores,
+        "seconds": round(info["seconds"], 2),
+        "train_sents_per_s": round(info["examples_per_s"], 1),
+        "lr": info["lr"],
+    }
 
 
 def _record(run: _Run, output_dir: Path, line: dict[str, Any]) -> None:
@@ -304,4 +349,6 @@ def _record(run: _Run, output_dir: Path, line: dict[str, Any]) -> None:
     with open(output_dir / LOG, "a", encoding="utf-8") as log:
         log.write(json.dumps(line) + "\n")
     logger.info("epoch %s", line)
-    _save_checkpoint(output_dir / CHECKPOINT, run.checkpoint())
+    temporary = output_dir / (CHECKPOINT + ".tmp")
+    torch.save(run.checkpoint(), temporary)
+    os.replace(temporary, output_dir / CHECKPOINT)

@@ -1,49 +1,67 @@
-"""A whole training run from a config: data -> vocabularies -> model -> `fit` -> model directory.
+"""A whole training run of any task: examples -> `task.prepare` -> `fit` -> model directory.
 
-Everything a run decides is in the config; the output directory ends up holding a
-loadable model (`nerkit.artifacts`) plus `train_log.jsonl`, and, while the run is in
-progress, `checkpoint.pt` for `resume=True`.
+Everything a run decides is in the config; `config.task` picks the task
+(`nerkit.tasks.get_task`). The examples come from the files the config names, or are
+passed in memory (`examples=`, e.g. rows of an annotation database). The output directory
+ends up holding a loadable model (`nerkit.artifacts`) plus `train_log.jsonl`, and, while
+the run is in progress, `checkpoint.pt` for `resume=True`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from nerkit.artifacts import file_sha256, save_model
-from nerkit.models.config import Config
-from nerkit.models.features import Instance, Vocabs, build_vocabs, featurize
-from nerkit.models.tagger import Tagger
-from nerkit.training.data import load_splits, tag_list, tagged_sequences
-from nerkit.training.distill import soft_targets
-from nerkit.training.loop import TrainResult, fit, num_threads
-from nerkit.training.pretrained import (
-    add_bigrams,
-    init_embeddings,
-    read_bigram_vectors,
-    read_vectors,
-)
-from nerkit.training.scoring import score_examples, summary
-from nerkit.vocab import LabelSet
+from nerkit.artifacts import file_sha256, load_model, save_model, write_json
+from nerkit.config import RunConfig
+from nerkit.errors import ConfigError
+from nerkit.runtime import num_threads
+from nerkit.tasks import get_task
+from nerkit.tasks.base import LoadedModel, Prepared, Splits, load_splits
+from nerkit.training.loop import TrainResult, fit
 
 logger = logging.getLogger(__name__)
 
-
-def build_model(config: Config, vocabs: Vocabs, tags: list[str]) -> Tagger:
-    """Return a freshly initialised tagger; initialisation is seeded by `train.seed`."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(config.train.seed)
-        return Tagger(config.model, vocabs.sizes(), tags)
+__all__ = ["prepare", "read_splits", "train"]
 
 
-def _data_metadata(config: Config, sizes: dict[str, int]) -> dict[str, Any]:
+def read_splits(config: RunConfig) -> Splits:
+    """Return the train/dev/test examples of the files a config names (dev carved if absent)."""
+    if config.data.train is None:
+        raise ConfigError("data.train is not set: name a training file, or pass examples")
+    task = get_task(config.task)
+    return load_splits(config, lambda path: task.read_examples(path, config.data))
+
+
+def _teacher(config: RunConfig) -> LoadedModel | None:
+    """Return the loaded distillation teacher of `train.distill`, or None."""
+    distill = config.train.distill
+    if distill is None:
+        return None
+    if not (Path(distill.teacher) / "config.json").is_file():
+        raise ConfigError(
+            f"train.distill.teacher {str(distill.teacher)!r} is not a model directory "
+            "(train the teacher first: nerkit train TEACHER_CONFIG --output DIR)"
+        )
+    return load_model(distill.teacher)
+
+
+def prepare(config: RunConfig, splits: Splits | None = None) -> Prepared:
+    """Return the task's freshly built model and batches for a config: what `train` trains.
+
+    Benchmarks call this too, so they time exactly what `nerkit train` runs.
+    """
+    splits = splits if splits is not None else read_splits(config)
+    return get_task(config.task).prepare(config, splits, _teacher(config))
+
+
+def _data_metadata(config: RunConfig, splits: Splits, from_files: bool) -> dict[str, Any]:
+    sizes = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
+    if not from_files:
+        return {"data": {name: {"examples": size} for name, size in sizes.items() if size}}
     files = {"train": config.data.train, "dev": config.data.dev, "test": config.data.test}
     return {
         "data": {
@@ -55,50 +73,28 @@ def _data_metadata(config: Config, sizes: dict[str, int]) -> dict[str, Any]:
 
 
 def train(
-    config: Config,
+    config: RunConfig,
     output_dir: Path,
     *,
+    examples: Splits | None = None,
     resume: bool = False,
     progress: bool = True,
-    on_epoch_end: Callable[[int], None] | None = None,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Train the model a config describes, save the best epoch to `output_dir`, score test."""
     output_dir = Path(output_dir)
-    splits = load_splits(config)
-    model_config = config.model
-    tags = tag_list(splits.train, model_config.scheme)
-    pieces = tagged_sequences(
-        splits.train, model_config.tokenization, model_config.scheme, config.data.max_length
-    )
-    vectors = None
-    if model_config.features.pretrained is not None:
-        vectors = read_vectors(model_config.features.pretrained, model_config.features.token_dim)
-    bigram_vectors = read_bigram_vectors(model_config)
-    vocabs = build_vocabs(
-        [tokens for tokens, _ in pieces], model_config, extra_tokens=vectors or ()
-    )
-    if bigram_vectors is not None:
-        add_bigrams(vocabs, bigram_vectors)
-    model = build_model(config, vocabs, tags)
-    vocabs.subwords = model.subwords  # a pretrained encoder's tokenizer, else None
-    init_embeddings(model, vocabs, vectors, bigram_vectors)
-    labels = LabelSet(tags)
-    instances = [featurize(tokens, vocabs, model_config, labels.ids(t)) for tokens, t in pieces]
-    if config.train.distill is not None:
-        instances = _with_soft_targets(config, instances, pieces, tags)
-    sizes = {"train": len(splits.train), "dev": len(splits.dev), "test": len(splits.test)}
-    metadata = _data_metadata(config, sizes)
-
-    def evaluate() -> dict[str, Any]:
-        return summary(score_examples(model, vocabs, config, splits.dev))
+    splits = examples if examples is not None else read_splits(config)
+    prepared = get_task(config.task).prepare(config, splits, _teacher(config))
+    metadata = {**_data_metadata(config, splits, examples is None), **prepared.metadata}
 
     def save_best(scores: dict[str, Any]) -> None:
-        save_model(output_dir, model, config, vocabs, {**metadata, "dev": scores or None})
+        save_model(output_dir, prepared.model, config, prepared.vocabs,
+                   {**metadata, "dev": scores or None})  # fmt: skip
 
     result = fit(
-        model, instances, config.train, output_dir,
-        evaluate=evaluate if splits.dev else None, save_best=save_best,
-        resume=resume, progress=progress, on_epoch_end=on_epoch_end,
+        prepared, config.train, output_dir, save_best=save_best, resume=resume,
+        progress=progress, on_epoch_end=on_epoch_end, on_step=on_step,
     )  # fmt: skip
     if splits.test:
         with num_threads(config.train.num_threads):
@@ -106,34 +102,12 @@ def train(
     return result
 
 
-def _with_soft_targets(
-    config: Config,
-    instances: list[Instance],
-    pieces: list[tuple[list[str], list[str]]],
-    tags: list[str],
-) -> list[Instance]:
-    """Return the instances with the distillation targets of `config.train.distill`."""
-    assert config.train.distill is not None
-    sequences = [(tokens, x.tags or []) for (tokens, _), x in zip(pieces, instances, strict=True)]
-    with num_threads(config.train.num_threads):
-        targets = soft_targets(config.train.distill, sequences, tags)
-    return [
-        replace(instance, soft_tags=unary, soft_transitions=counts)
-        for instance, (unary, counts) in zip(instances, targets, strict=True)
-    ]
-
-
-def _score_test(output_dir: Path, config: Config, examples: list) -> dict[str, Any]:
+def _score_test(output_dir: Path, config: RunConfig, examples: list[Any]) -> dict[str, Any]:
     """Score the saved best model on the test examples and record it in metadata.json."""
-    from nerkit.artifacts import load_model
-
-    model, _, vocabs, _ = load_model(output_dir)
+    loaded = load_model(output_dir)
     started = time.perf_counter()
-    report = score_examples(model, vocabs, config, examples)
+    report = get_task(config.task).report(loaded, examples)
     seconds = time.perf_counter() - started
-    scores = {**summary(report), "decode_sents_per_s": round(len(examples) / seconds, 1)}
-    path = output_dir / "metadata.json"
-    info = json.loads(path.read_text(encoding="utf-8"))
-    info["test"] = scores
-    path.write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    scores = {**report.summary(), "decode_sents_per_s": round(len(examples) / seconds, 1)}
+    write_json(output_dir / "metadata.json", {**loaded.metadata, "test": scores})
     return scores

@@ -20,10 +20,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from nerkit.models.features import Batch
-from nerkit.models.heads import build_head
-from nerkit.models.tagger import Decoding, Tagger
+from nerkit.encoders.features import Batch
 from nerkit.schemes import parse_scheme, transition_mask
+from nerkit.tasks.tagging.heads import build_head
+from nerkit.tasks.tagging.model import Tagger, TagScorer
 
 
 def check_compatible(members: Sequence[Tagger]) -> None:
@@ -47,10 +47,15 @@ def check_compatible(members: Sequence[Tagger]) -> None:
 
 
 def average_head(members: Sequence[Tagger]) -> nn.Module:
-    """Return a new head whose float tensors are the mean of the members' heads."""
+    """Return a new head whose float tensors are the mean of the members' heads.
+
+    The averaged projection is never used (the ensemble averages emissions); it is kept so
+    the head is a complete module of its kind.
+    """
     first = members[0]
     allowed = torch.tensor(transition_mask(first.tags, parse_scheme(first.config.scheme)))
-    head = build_head(first.config.head, len(first.tags), allowed)
+    input_dim = first.head.projection.in_features
+    head = build_head(first.config.head, input_dim, len(first.tags), allowed)
     states = [member.head.state_dict() for member in members]
     averaged = {
         name: torch.stack([state[name] for state in states]).mean(dim=0)
@@ -62,7 +67,7 @@ def average_head(members: Sequence[Tagger]) -> nn.Module:
     return head
 
 
-class Ensemble(Decoding):
+class Ensemble(TagScorer):
     """Several taggers of one config as one: mean emissions, averaged head, one decode."""
 
     def __init__(self, members: Sequence[Tagger]) -> None:
@@ -84,9 +89,9 @@ class Ensemble(Decoding):
             member.precision = value
 
     @property
-    def embedder(self) -> Any:
-        """Return the first member's embedder (None for pretrained encoders), like a Tagger."""
-        return self.members[0].embedder
+    def token_encoder(self) -> Any:
+        """Return the first member's token encoder (the members' features are the same)."""
+        return self.members[0].token_encoder
 
     @property
     def subwords(self) -> Any:

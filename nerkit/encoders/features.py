@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from nerkit.models.config import ModelConfig
+from nerkit.encoders.config import TokenModelConfig
 from nerkit.vocab import Vocabulary
 
 BOS, EOS = "<s>", "</s>"
@@ -104,7 +104,7 @@ class Batch:
         return self.tokens.size(0)
 
 
-def normalise(token: str, config: ModelConfig) -> str:
+def normalise(token: str, config: TokenModelConfig) -> str:
     """Return the form of a token that the vocabularies store."""
     return token.lower() if config.features.lowercase else token
 
@@ -116,7 +116,7 @@ def bigram_strings(tokens: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def build_vocabs(
-    sentences: Iterable[Sequence[str]], config: ModelConfig, extra_tokens: Iterable[str] = ()
+    sentences: Iterable[Sequence[str]], config: TokenModelConfig, extra_tokens: Iterable[str] = ()
 ) -> Vocabs:
     """Return vocabularies counted over training sentences (token strings)."""
     features = config.features
@@ -145,7 +145,7 @@ def build_vocabs(
 
 
 def featurize(
-    tokens: Sequence[str], vocabs: Vocabs, config: ModelConfig, tags: list[int] | None = None
+    tokens: Sequence[str], vocabs: Vocabs, config: TokenModelConfig, tags: list[int] | None = None
 ) -> Instance:
     """Return the id features of one token sequence."""
     # `normalise` for the whole sequence at once (this runs once per token of a corpus)

@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from nerkit.encoders.config import TokenModelConfig
+from nerkit.encoders.embedding import Embedder
+from nerkit.encoders.features import Vocabs
 from nerkit.errors import ConfigError, DataFormatError
-from nerkit.models.config import ModelConfig
-from nerkit.models.features import Vocabs
-from nerkit.models.tagger import Tagger
 from nerkit.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def copy_vectors(
     return count
 
 
-def read_bigram_vectors(config: ModelConfig) -> dict[str, list[float]] | None:
+def read_bigram_vectors(config: TokenModelConfig) -> dict[str, list[float]] | None:
     """Return the bigram vectors of `features.bigram_pretrained`, or None when unset."""
     features = config.features
     if features.bigram_pretrained is None:
@@ -106,15 +106,14 @@ def add_bigrams(vocabs: Vocabs, vectors: dict[str, list[float]]) -> None:
 
 
 def init_embeddings(
-    model: Tagger,
+    embedder: Embedder,
+    config: TokenModelConfig,
     vocabs: Vocabs,
     tokens: dict[str, list[float]] | None,
     bigrams: dict[str, list[float]] | None,
 ) -> None:
-    """Copy pretrained token and bigram vectors into a freshly built tagger's embedder."""
-    embedder, features = model.embedder, model.config.features
-    if embedder is None:
-        return
+    """Copy pretrained token and bigram vectors into a freshly built embedder."""
+    features = config.features
     if tokens is not None:
         copy_vectors(embedder.tokens, vocabs.tokens, tokens, features.freeze_pretrained)
     if bigrams is not None and embedder.bigrams is not None and vocabs.bigrams is not None:

@@ -10,25 +10,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nerkit.models.config import Config
-from nerkit.models.features import Vocabs
-from nerkit.models.inference import tag_sequences
-from nerkit.models.tagger import Tagger
-from nerkit.training.data import example_tokens
+from nerkit.encoders.features import Vocabs
+from nerkit.tasks.tagging.config import ModelConfig
+from nerkit.tasks.tagging.data import example_tokens
+from nerkit.tasks.tagging.inference import tag_sequences
+from nerkit.tasks.tagging.model import TagScorer
 from nerkit.types import Example, Span
 
 
 def predict_examples(
-    model: Tagger, vocabs: Vocabs, config: Config, examples: Sequence[Example], batch_size: int = 64
+    model: TagScorer,
+    vocabs: Vocabs,
+    config: ModelConfig,
+    examples: Sequence[Example],
+    batch_size: int = 64,
 ) -> list[list[Span]]:
     """Return the predicted char spans of every example."""
-    tokens = [example_tokens(example, config.model.tokenization) for example in examples]
+    tokens = [example_tokens(example, config.tokenization) for example in examples]
     found = tag_sequences(
         model,
         vocabs,
         [[token.text for token in sentence] for sentence in tokens],
         batch_size=batch_size,
-        max_length=config.data.max_length,
+        max_length=config.max_length,
         confidence=False,
     )
     return [
@@ -41,7 +45,11 @@ def predict_examples(
 
 
 def score_examples(
-    model: Tagger, vocabs: Vocabs, config: Config, examples: Sequence[Example], batch_size: int = 64
+    model: TagScorer,
+    vocabs: Vocabs,
+    config: ModelConfig,
+    examples: Sequence[Example],
+    batch_size: int = 64,
 ) -> Any:
     """Return the span-level `Report` (nerkit.evaluation) of the model on `examples`."""
     from nerkit.evaluation.metrics import score_spans

@@ -8,9 +8,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from nerkit.encoders.config import TokenModelConfig
+from nerkit.encoders.features import Batch
 from nerkit.encoders.recurrent import BiRNN
-from nerkit.models.config import ModelConfig
-from nerkit.models.features import Batch
 
 
 class CharCNN(nn.Module):
@@ -56,7 +56,7 @@ class CharLSTM(nn.Module):
 class Embedder(nn.Module):
     """Concatenate every configured feature of each token, then apply dropout."""
 
-    def __init__(self, config: ModelConfig, vocab_sizes: dict[str, int]) -> None:
+    def __init__(self, config: TokenModelConfig, vocab_sizes: dict[str, int]) -> None:
         super().__init__()
         features = config.features
         self.tokens = nn.Embedding(vocab_sizes["tokens"], features.token_dim, padding_idx=0)

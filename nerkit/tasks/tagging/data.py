@@ -1,74 +1,36 @@
-"""Examples for training: read splits, carve a dev set, align spans to token tags, cut long ones.
+"""Tagging examples for training: read them, align spans to token tags, cut long ones.
 
 Gold tags are always re-derived from the char spans (`spans_to_token_tags`), never
 copied from a file's tag column, so every training sequence is well-formed in the
 model's scheme whatever scheme the file used. Sentences longer than
-`data.max_length` tokens are cut into pieces; spans crossing a cut are clipped.
+`model.max_length` tokens are cut into pieces; spans crossing a cut are clipped.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from nerkit.config import DataConfig
 from nerkit.data.alignment import spans_to_token_tags
 from nerkit.data.tokenize import tokenize
-from nerkit.errors import ConfigError
-from nerkit.models.config import Config, DataConfig
 from nerkit.schemes import Scheme, parse_scheme, spans_to_tags, tag_inventory, tags_to_spans
+from nerkit.tasks.base import check_data_file
 from nerkit.types import Example, Span, Token
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Splits:
-    """The examples of a run; `dev` may have been carved from train."""
-
-    train: list[Example]
-    dev: list[Example]
-    test: list[Example]
 
 
 def read_examples(path: Path, data: DataConfig, format: str | None = None) -> list[Example]:
     """Return every example of a data file, reading it in the configured format."""
     from nerkit.data.formats import read
 
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(
-            f"data file {str(path)!r} does not exist (relative paths resolve against the "
-            f"current directory {Path.cwd()})"
-        )
+    path = check_data_file(path)
     format = format or data.format
     # the scheme option belongs to tag-column files; other formats carry spans
     options = {"scheme": data.scheme} if data.scheme and format == "conll" else {}
     return list(read(path, format, **options))
-
-
-def load_splits(config: Config) -> Splits:
-    """Return train/dev/test examples; dev is carved from train when no dev file is given."""
-    data = config.data
-    train = read_examples(data.train, data)
-    if not train:
-        raise ConfigError(f"the training file {str(data.train)!r} holds no example")
-    test = read_examples(data.test, data) if data.test else []
-    if data.dev:
-        return Splits(train, read_examples(data.dev, data), test)
-    if data.dev_fraction == 0:
-        return Splits(train, [], test)
-    order = list(range(len(train)))
-    seed = config.train.seed if data.dev_seed is None else data.dev_seed
-    random.Random(seed).shuffle(order)
-    size = max(1, round(len(train) * data.dev_fraction))
-    dev_ids = set(order[:size])
-    dev = [e for i, e in enumerate(train) if i in dev_ids]
-    rest = [e for i, e in enumerate(train) if i not in dev_ids]
-    logger.info("carved %d dev examples from %d training examples", len(dev), len(train))
-    return Splits(rest, dev, test)
 
 
 def example_tokens(example: Example, tokenization: str) -> list[Token]:

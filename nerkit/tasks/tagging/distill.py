@@ -25,20 +25,21 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from nerkit.artifacts import load_model
+from nerkit.config import DistillConfig
+from nerkit.encoders.features import Batch, collate, featurize
 from nerkit.errors import ConfigError
-from nerkit.models.config import DistillConfig
-from nerkit.models.features import Batch, collate, featurize
-from nerkit.models.heads import CRFHead
-from nerkit.models.tagger import Tagger
+from nerkit.tasks.base import LoadedModel
+from nerkit.tasks.tagging.heads import CRFHead
+from nerkit.tasks.tagging.model import TagScorer
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["soft_targets"]
+__all__ = ["soft_targets", "teacher_dir"]
 
 
 def soft_targets(
     config: DistillConfig,
+    teacher_model: LoadedModel,
     sequences: Sequence[tuple[list[str], list[int]]],
     tags: list[str],
     batch_size: int = 64,
@@ -46,10 +47,10 @@ def soft_targets(
     """Return each sequence's target: tag marginals (T, C) and transition counts (C, C).
 
     `sequences` are the student's training pieces as (token strings, gold tag ids into
-    `tags`); the teacher sees exactly these tokens. Raise ConfigError when the teacher
-    cannot be loaded or predicts other tags.
+    `tags`); the teacher (`config.teacher`, loaded) sees exactly these tokens. Raise
+    ConfigError when the teacher predicts other tags.
     """
-    teacher, teacher_config, vocabs, _ = load_model(_existing(config.teacher))
+    teacher, teacher_config, vocabs, _ = teacher_model
     order = _tag_order(teacher.tags, tags, config.teacher)
     teacher.eval()
     targets: list[tuple[Tensor, Tensor]] = [None] * len(sequences)  # type: ignore[list-item]
@@ -72,13 +73,14 @@ def soft_targets(
     return targets
 
 
-def _existing(teacher: Path) -> Path:
-    if not (Path(teacher) / "config.json").is_file():
+def teacher_dir(config: DistillConfig) -> Path:
+    """Return the teacher's model directory; raise ConfigError when it is not one."""
+    if not (Path(config.teacher) / "config.json").is_file():
         raise ConfigError(
-            f"train.distill.teacher {str(teacher)!r} is not a model directory "
+            f"train.distill.teacher {str(config.teacher)!r} is not a model directory "
             "(train the teacher first: nerkit train TEACHER_CONFIG --output DIR)"
         )
-    return Path(teacher)
+    return Path(config.teacher)
 
 
 def _tag_order(teacher_tags: list[str], student_tags: list[str], teacher: Path) -> list[int]:
@@ -95,7 +97,7 @@ def _tag_order(teacher_tags: list[str], student_tags: list[str], teacher: Path) 
 
 
 def _teacher_distribution(
-    teacher: Tagger, batch: Batch, temperature: float
+    teacher: TagScorer, batch: Batch, temperature: float
 ) -> tuple[Tensor, Tensor]:
     """Return the teacher's marginals (B, T, C) and expected transition counts (B, C, C)."""
     emissions = teacher.emissions(batch)

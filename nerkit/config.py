@@ -1,10 +1,10 @@
-"""The typed configuration of a tagger and of its training run, and how it is loaded.
+"""The typed configuration shared by every task, and how config files are read.
 
-One frozen pydantic model, `Config`, with sections `data`, `model` and `train`;
-unknown keys are errors reported with their full path. `load_config` reads YAML or
-TOML and applies ``a.b=value`` overrides (values parsed as YAML scalars).
-The `model` section is all a saved model needs to be rebuilt; `data` and `train`
-describe the run that produced it.
+Torch-free and low in the layers: `BaseConfig` (frozen, unknown keys rejected with their
+full path), the `data` and `train` sections every run has, and `RunConfig`, whose `task`
+field picks the package under `nerkit.tasks` that adds the `model` section. A config file
+without `task` is a tagging run, so every config and model directory written before tasks
+existed keeps working. `nerkit.tasks.load_config` is the entry point that dispatches.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
-from nerkit.encoders.config import BiLSTMConfig, EncoderConfig
 from nerkit.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -26,77 +25,47 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
-    "Config",
+    "BaseConfig",
     "DataConfig",
     "DistillConfig",
-    "FeaturesConfig",
-    "ModelConfig",
+    "RunConfig",
     "TrainConfig",
     "apply_overrides",
-    "load_config",
-    "parse_config",
+    "read_raw_config",
+    "validate",
 ]
 
 
-class _Config(BaseModel):
+class BaseConfig(BaseModel):
+    """The base of every nerkit config: frozen, and a misspelt key is an error."""
+
     # extra="forbid": a misspelt key is an error, not a silently ignored default
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DataConfig(_Config):
-    """Where the examples come from. Relative paths resolve against the current directory."""
+class DataConfig(BaseConfig):
+    """Where the examples come from. Relative paths resolve against the current directory.
 
-    train: Path
+    `format` names a reader of `nerkit.data.formats` for tagging, or the text format of a
+    classification task (jsonl, csv, tsv). `text_field` and `label_field` name the columns
+    or JSON keys of classification files.
+    """
+
+    train: Path | None = None  # None: the examples are passed in memory (api.train)
     dev: Path | None = None
     test: Path | None = None
     format: str = "conll"
     scheme: str | None = None  # the scheme of the files' tags, for tag-column formats
+    text_field: str = "text"
+    label_field: str = "label"
     dev_fraction: float = Field(0.1, ge=0.0, lt=1.0)  # carved from train when `dev` is absent
     # the carve's shuffle seed; None: train.seed. Fix it to vary train.seed over one split
     # (seed studies, and ensembles, whose members must share their vocabularies)
     dev_seed: int | None = None
-    max_length: PositiveInt = 200  # longer training sentences are cut into pieces
 
 
-class FeaturesConfig(_Config):
-    """Input features of each token.
-
-    `token_dim` embeds the token itself (a character in char mode, a word in word mode);
-    `bigram_dim` adds character bigrams (left and right) in char mode; `char_encoder`
-    adds per-word character features in word mode. `pretrained` and `bigram_pretrained`
-    initialise the token and bigram tables from word2vec text files (training only: the
-    saved weights carry them), adding every vector's token to the vocabulary.
-    """
-
-    token_dim: PositiveInt = 100
-    bigram_dim: int = Field(0, ge=0)
-    char_encoder: Literal["none", "cnn", "lstm"] = "none"
-    char_dim: PositiveInt = 30
-    char_hidden: PositiveInt = 50
-    lowercase: bool = False
-    min_count: PositiveInt = 1
-    bigram_min_count: PositiveInt | None = None  # rarer bigrams share UNK; None: min_count
-    pretrained: Path | None = None  # word2vec/GloVe text file for the token embeddings
-    freeze_pretrained: bool = False
-    # word2vec text file of two-character strings for the bigram embeddings (char mode with
-    # bigram_dim equal to the vectors' dimension); its tokens join the bigram vocabulary
-    bigram_pretrained: Path | None = None
-    freeze_bigram_pretrained: bool = False
-    dropout: float = Field(0.5, ge=0.0, lt=1.0)
-
-
-class ModelConfig(_Config):
-    """The architecture: tokenization, tagging scheme, features, encoder and head."""
-
-    tokenization: Literal["char", "word"] = "char"
-    scheme: Literal["IOB1", "BIO", "BIOES", "BMES"] = "BIOES"
-    features: FeaturesConfig = FeaturesConfig()
-    encoder: EncoderConfig = BiLSTMConfig()
-    head: Literal["crf", "softmax"] = "crf"
-
-
-class DistillConfig(_Config):
-    """Train against a saved teacher model's tag distribution as well as the gold tags.
+class DistillConfig(BaseConfig):
+    """Train against a saved teacher model's distribution as well as the gold labels.
 
     Each training sentence's target is `weight` times the teacher's distribution over tag
     paths (its CRF marginals and expected transitions, or its softmax, with every score
@@ -109,7 +78,7 @@ class DistillConfig(_Config):
     temperature: float = Field(1.0, gt=0.0)
 
 
-class TrainConfig(_Config):
+class TrainConfig(BaseConfig):
     """Optimisation, batching, stopping and reproducibility."""
 
     optimizer: Literal["adamw", "sgd"] = "adamw"
@@ -124,21 +93,22 @@ class TrainConfig(_Config):
     patience: int = Field(5, ge=0)  # epochs without dev improvement before stopping; 0 = never
     seed: int = 42
     num_threads: PositiveInt = 2
-    # "bf16": embedder/encoder under CPU autocast (the CRF stays float32), ~1.5x faster
+    # "bf16": embedder/encoder under CPU autocast (the heads stay float32), ~1.5x faster
     # training on CPUs with native bfloat16; the saved weights are float32 either way
     precision: Literal["fp32", "bf16"] = "fp32"
     distill: DistillConfig | None = None  # knowledge distillation from a trained teacher
 
 
-class Config(_Config):
-    """A whole training run: data, model and training sections."""
+class RunConfig(BaseConfig):
+    """What every training run has; each task's config adds its `model` section."""
 
+    task: str = "tagging"
     data: DataConfig
-    model: ModelConfig = ModelConfig()
     train: TrainConfig = TrainConfig()
 
 
-def _format_validation_error(error: ValidationError, source: str) -> str:
+def validation_message(error: ValidationError, source: str) -> str:
+    """Return one line naming every invalid key path of a pydantic error."""
     problems = []
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"]) or "<root>"
@@ -146,12 +116,12 @@ def _format_validation_error(error: ValidationError, source: str) -> str:
     return f"{source}: invalid config: " + "; ".join(problems)
 
 
-def parse_config(raw: dict[str, Any], source: str = "config") -> Config:
-    """Validate a plain dict into a `Config`; raise ConfigError naming every bad key path."""
+def validate(cls: type[BaseConfig], raw: dict[str, Any], source: str = "config") -> Any:
+    """Validate a plain dict into `cls`; raise ConfigError naming every bad key path."""
     try:
-        return Config.model_validate(raw)
+        return cls.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(_format_validation_error(error, source)) from None
+        raise ConfigError(validation_message(error, source)) from None
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
@@ -184,8 +154,9 @@ def read_raw_config(path: Path) -> dict[str, Any]:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read config {path}: {error.strerror}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ConfigError(f"cannot read config {path}: {reason}") from None
     try:
         # YAML is a superset of JSON, so .json configs read as YAML
         raw = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
@@ -196,18 +167,3 @@ def read_raw_config(path: Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping with sections data/model/train")
     return raw
-
-
-def load_config(
-    source: Path | str | Config | dict[str, Any], overrides: list[str] | tuple[str, ...] = ()
-) -> Config:
-    """Return the validated config from a file, a dict or a Config, with overrides applied."""
-    if isinstance(source, Config):
-        if not overrides:
-            return source
-        raw, name = source.model_dump(mode="json"), "config"
-    elif isinstance(source, dict):
-        raw, name = source, "config"
-    else:
-        raw, name = read_raw_config(Path(source)), str(source)
-    return parse_config(apply_overrides(raw, overrides), name)

@@ -20,10 +20,11 @@ import torch
 from torch import Tensor
 
 from nerkit.data.alignment import merge_window_spans, windows
-from nerkit.models.features import Batch, Vocabs, collate, featurize
-from nerkit.models.heads import CRFHead
-from nerkit.models.tagger import Tagger
+from nerkit.encoders.features import Batch, Vocabs, collate, featurize
+from nerkit.runtime import eval_mode
 from nerkit.schemes import Scheme, parse_scheme, tags_to_spans
+from nerkit.tasks.tagging.heads import CRFHead
+from nerkit.tasks.tagging.model import TagScorer
 from nerkit.types import Span
 
 
@@ -47,7 +48,7 @@ def _windows_of(lengths: Sequence[int], max_length: int) -> list[tuple[int, int,
 
 @torch.no_grad()
 def tag_sequences(
-    model: Tagger,
+    model: TagScorer,
     vocabs: Vocabs,
     sequences: Sequence[Sequence[str]],
     *,
@@ -64,10 +65,8 @@ def tag_sequences(
     order = sorted(range(len(items)), key=lambda k: items[k][2] - items[k][1])
     found: list[list[ScoredSpan]] = [[] for _ in items]
     scheme = parse_scheme(model.config.scheme)
-    was_training = model.training
-    model.eval()
     tags = list(model.tags)
-    try:
+    with eval_mode(model):
         for first in range(0, len(order), batch_size):
             chunk = order[first : first + batch_size]
             instances = [
@@ -82,20 +81,18 @@ def tag_sequences(
                     if offset:
                         span = Span(span.start + offset, span.end + offset, span.label)
                     found[k].append(ScoredSpan(span, score))
-    finally:
-        model.train(was_training)
     return _merge(items, found, len(sequences))
 
 
 def _decode(
-    model: Tagger, batch: Batch, confidence: bool
+    model: TagScorer, batch: Batch, confidence: bool
 ) -> tuple[list[list[int]], list[list[float]] | None]:
     """Return the best paths and, with `confidence`, each step's probability of its tag.
 
     One gather and one `tolist` per batch: reading the (B, T, C) probabilities one
     element at a time from Python costs more than the whole CRF.
     """
-    if not confidence and hasattr(model, "decode"):  # an ONNX stand-in has no decode()
+    if not confidence:
         return model.decode(batch), None
     paths, probabilities = model.decode_with_probabilities(batch)
     length = probabilities.size(1)
@@ -129,7 +126,7 @@ def _merge(
 
 @torch.no_grad()
 def nbest_sequences(
-    model: Tagger,
+    model: TagScorer,
     vocabs: Vocabs,
     sequences: Sequence[Sequence[str]],
     k: int,
@@ -153,9 +150,7 @@ def nbest_sequences(
         [([], 1.0)] if not tokens else [] for tokens in sequences
     ]
     present = sorted((i for i, s in enumerate(sequences) if s), key=lambda i: len(sequences[i]))
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         for first in range(0, len(present), batch_size):
             chunk = present[first : first + batch_size]
             batch = collate([featurize(sequences[i], vocabs, model.config) for i in chunk])
@@ -171,8 +166,6 @@ def nbest_sequences(
                     )
                     for path, score in paths
                 ]
-    finally:
-        model.train(was_training)
     return results
 
 

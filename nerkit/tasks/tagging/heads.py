@@ -1,5 +1,7 @@
 """Output heads: per-token softmax or a scheme-constrained CRF over the emissions.
 
+Each head owns its projection from token states to tag scores (`project`: (B, T, H) ->
+(B, T, C) emissions), so other heads (prototypes, spans) can sit on the same states.
 Both heads answer the same questions with the same return types:
 `loss` (scalar, summed over tokens/sequences and divided by B), `soft_loss` (the same
 against a target distribution instead of gold tags: distillation), `decode` (best tag ids
@@ -10,7 +12,8 @@ Both also hold a calibration temperature T (`temperature`, `set_temperature`; a 
 the state dict, T = 1 when a saved state dict predates it): `probabilities` are those of
 the scores divided by T, the decoded tags never change with T. See docs/calibration.md.
 
-Shapes: B batch, T padded length, C tags. emissions (B, T, C), tags (B, T), mask (B, T).
+Shapes: B batch, T padded length, H token-state size, C tags.
+    states (B, T, H), emissions (B, T, C), tags (B, T), mask (B, T).
 """
 
 from __future__ import annotations
@@ -34,11 +37,23 @@ def _default_temperature(
     state_dict.setdefault(prefix + "temperature", torch.tensor(1.0))
 
 
-class SoftmaxHead(nn.Module):
+class _ProjectingHead(nn.Module):
+    """A head with a linear projection from token states to tag scores."""
+
+    def __init__(self, input_dim: int, num_tags: int) -> None:
+        super().__init__()
+        self.projection = nn.Linear(input_dim, num_tags)
+
+    def project(self, states: Tensor) -> Tensor:
+        """Return the unnormalised tag scores (B, T, C) of token states (B, T, H)."""
+        return self.projection(states)
+
+
+class SoftmaxHead(_ProjectingHead):
     """Independent per-token classification with cross-entropy."""
 
-    def __init__(self, num_tags: int) -> None:
-        super().__init__()
+    def __init__(self, input_dim: int, num_tags: int) -> None:
+        super().__init__(input_dim, num_tags)
         self.num_tags = num_tags
         self.register_buffer("temperature", torch.tensor(1.0))
         self.register_load_state_dict_pre_hook(_default_temperature)
@@ -74,11 +89,11 @@ class SoftmaxHead(nn.Module):
         return (emissions / self.temperature).softmax(dim=2) * mask.unsqueeze(2)
 
 
-class CRFHead(nn.Module):
+class CRFHead(_ProjectingHead):
     """A linear-chain CRF whose forbidden transitions come from the tagging scheme."""
 
-    def __init__(self, num_tags: int, allowed: Tensor | None) -> None:
-        super().__init__()
+    def __init__(self, input_dim: int, num_tags: int, allowed: Tensor | None) -> None:
+        super().__init__(input_dim, num_tags)
         self.crf = CRF(num_tags, allowed=allowed)
 
     @property
@@ -112,11 +127,13 @@ class CRFHead(nn.Module):
         return self.crf.marginals(emissions, mask)
 
 
-def build_head(kind: str, num_tags: int, allowed: Tensor | None) -> SoftmaxHead | CRFHead:
+def build_head(
+    kind: str, input_dim: int, num_tags: int, allowed: Tensor | None
+) -> SoftmaxHead | CRFHead:
     """Return the head a model config names; the one place that dispatches on `head`."""
     match kind:
         case "crf":
-            return CRFHead(num_tags, allowed)
+            return CRFHead(input_dim, num_tags, allowed)
         case "softmax":
-            return SoftmaxHead(num_tags)
+            return SoftmaxHead(input_dim, num_tags)
     raise AssertionError(f"unhandled head {kind!r}")

@@ -1,7 +1,7 @@
 """Temperature scaling of entity confidences: fit one T on held-out data, measure calibration.
 
 An entity's confidence is the lowest posterior probability of the tags the decoder chose on
-its tokens (`nerkit.models.inference`). With a temperature T the posteriors are those of the
+its tokens (`nerkit.tasks.tagging.inference`). With a temperature T the posteriors are those of the
 scores divided by T (`CRF.temperature`, `SoftmaxHead.temperature`): T > 1 softens them, T < 1
 sharpens them, and the decoded tags, hence the entities, stay the same. So the fit is one
 dimensional over a fixed set of predicted entities, each with a correctness label (its
@@ -27,11 +27,12 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from nerkit.data.tokenize import tokenize
-from nerkit.models.features import Vocabs, collate, featurize
-from nerkit.models.heads import CRFHead, SoftmaxHead
-from nerkit.models.tagger import Tagger
+from nerkit.encoders.features import Vocabs, collate, featurize
+from nerkit.runtime import eval_mode
 from nerkit.schemes import parse_scheme, tags_to_spans
+from nerkit.tasks.tagging.data import example_tokens
+from nerkit.tasks.tagging.heads import CRFHead, SoftmaxHead
+from nerkit.tasks.tagging.model import TagScorer
 from nerkit.types import Example
 
 __all__ = [
@@ -199,7 +200,7 @@ def fit_temperature(
 
 @torch.no_grad()
 def collect_entities(
-    model: Tagger,
+    model: TagScorer,
     vocabs: Vocabs,
     examples: Sequence[Example],
     *,
@@ -210,18 +211,14 @@ def collect_entities(
     scheme, tags = parse_scheme(model.config.scheme), list(model.tags)
     pieces: list[tuple[list[str], list[tuple[int, int]], set[tuple[int, int, str]]]] = []
     for example in examples:
-        tokens = list(example.tokens) if example.tokens is not None else tokenize(
-            example.text, mode=model.config.tokenization
-        )  # fmt: skip
+        tokens = example_tokens(example, model.config.tokenization)
         gold = {(span.start, span.end, span.label) for span in example.spans}
         for first in range(0, len(tokens), max_length):
             piece = tokens[first : first + max_length]
             pieces.append(([t.text for t in piece], [(t.start, t.end) for t in piece], gold))
-    was_training = model.training
-    model.eval()
     batches: list[EntityBatch] = []
     correct: list[bool] = []
-    try:
+    with eval_mode(model):
         for first in range(0, len(pieces), batch_size):
             chunk = pieces[first : first + batch_size]
             batch = collate([featurize(texts, vocabs, model.config) for texts, _, _ in chunk])
@@ -237,8 +234,6 @@ def collect_entities(
             batches.append(
                 EntityBatch(emissions, batch.mask, torch.tensor(padded, dtype=torch.long), entities)
             )
-    finally:
-        model.train(was_training)
     return EntityConfidences(model.head, batches, correct)
 
 

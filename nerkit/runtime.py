@@ -1,0 +1,64 @@
+"""Run-time settings of torch that are not part of a model: threads, precision, eval mode.
+
+Process-global torch state is only ever changed inside a context manager that restores
+it (`num_threads`), so training or loading a model never leaves the caller's process
+changed. Precision ("fp32" / "bf16") is a run-time choice of how scores are computed,
+never saved with a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+
+__all__ = ["PRECISIONS", "bf16_is_native", "eval_mode", "num_threads", "resolve_precision"]
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def bf16_is_native() -> bool:
+    """Return True when this CPU computes bfloat16 natively (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch build without oneDNN
+        return False
+
+
+def resolve_precision(precision: str) -> str:
+    """Return "fp32" or "bf16" for a requested precision ("auto": bf16 where native)."""
+    if precision == "auto":
+        return "bf16" if bf16_is_native() else "fp32"
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of fp32, bf16, auto; got {precision!r}")
+    return precision
+
+
+@contextmanager
+def num_threads(count: int) -> Iterator[None]:
+    """Run the body with `torch.set_num_threads(count)`, restoring the previous count after."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+@contextmanager
+def eval_mode(model: Any) -> Iterator[None]:
+    """Run the body with `model` in eval mode, restoring its training mode afterwards.
+
+    Anything without `train`/`training` (an onnxruntime session wrapper) passes through.
+    """
+    was_training = getattr(model, "training", None)
+    if was_training is None:
+        yield
+        return
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)

@@ -1,0 +1,165 @@
+"""The protocol every task implements, and what the tasks share: splits, loaded models.
+
+A task (`nerkit.tasks.tagging`, `nerkit.tasks.classification`) is one object, `TASK` in
+its `task` module, that knows how to:
+
+    read_examples(path, data, format)   its labelled examples from a file
+    prepare(config, splits, teacher)    a new model, its vocabularies and labels, and the
+                                        training batches and dev evaluation for the loop
+    build(config, vocab_sizes, labels)  an empty model to load saved weights into
+    upgrade_state_dict(state)           weights saved by older versions, renamed
+    report(loaded, examples)            a `Report` of a model on labelled examples
+    predictor(loaded, precision, runtime)  the task's predictor over a loaded model
+    ensemble(members)                   one model from several loaded ones (or an error)
+
+The training loop (`nerkit.training.loop`), model directories (`nerkit.artifacts`) and
+the predictor factory (`nerkit.predict.load`) are written once against this protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from nerkit.config import DataConfig, RunConfig
+from nerkit.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "LoadedModel",
+    "Prepared",
+    "Report",
+    "Splits",
+    "Task",
+    "check_data_file",
+    "load_splits",
+]
+
+
+class LoadedModel(NamedTuple):
+    """A model read from a model directory: the module in eval mode and what describes it."""
+
+    model: Any  # an nn.Module of the directory's task
+    config: Any  # the task's run config
+    vocabs: Any  # nerkit.encoders.features.Vocabs
+    metadata: dict[str, Any]
+
+
+@dataclass
+class Splits:
+    """The examples of a run; `dev` may have been carved from train."""
+
+    train: list[Any]
+    dev: list[Any]
+    test: list[Any]
+
+
+@dataclass
+class Prepared:
+    """What a task hands the training loop: the model and how to batch and score it.
+
+    `batches(generator)` returns one epoch of training batches (each with `len()`, the
+    examples it holds) in an order drawn from `generator`; `evaluate()` returns the dev
+    score to maximise and every dev score, or is None without a dev set.
+    """
+
+    model: Any
+    vocabs: Any
+    labels: list[str]
+    train_size: int
+    batches: Callable[[Any], Sequence[Any]]
+    evaluate: Callable[[], tuple[float, dict[str, Any]]] | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Report(Protocol):
+    """Scores of a model on labelled examples."""
+
+    @property
+    def main_score(self) -> float:
+        """Return the score `nerkit train` maximises on dev."""
+        ...
+
+    def summary(self) -> dict[str, float]:
+        """Return the headline scores (logged per epoch, stored in metadata.json)."""
+        ...
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return every score, JSON-ready."""
+        ...
+
+    def format_table(self) -> str:
+        """Return the scores as an aligned text table."""
+        ...
+
+
+class Task(Protocol):
+    """One kind of model nerkit trains and runs; see the module docstring."""
+
+    name: str
+
+    def read_examples(self, path: Path, data: DataConfig, format: str | None = None) -> list[Any]:
+        """Return the labelled examples of a file."""
+        ...
+
+    def prepare(self, config: Any, splits: Splits, teacher: LoadedModel | None) -> Prepared:
+        """Return a freshly initialised model and its batches, seeded by `train.seed`."""
+        ...
+
+    def build(self, config: Any, vocab_sizes: dict[str, int], labels: list[str]) -> Any:
+        """Return an untrained model of this config, to load saved weights into."""
+        ...
+
+    def upgrade_state_dict(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Return saved weights with the parameter names of this version."""
+        ...
+
+    def report(self, loaded: LoadedModel, examples: Sequence[Any]) -> Report:
+        """Return the scores of a loaded model on labelled examples."""
+        ...
+
+    def predictor(self, loaded: LoadedModel, path: Path, precision: str, runtime: str) -> Any:
+        """Return the task's predictor over a loaded model."""
+        ...
+
+    def ensemble(self, members: Sequence[LoadedModel]) -> Any:
+        """Return one model that averages `members`, or raise ArtifactError."""
+        ...
+
+
+def check_data_file(path: Path) -> Path:
+    """Return `path` when it is a file; raise ConfigError saying how relative paths resolve."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(
+            f"data file {str(path)!r} does not exist (relative paths resolve against the "
+            f"current directory {Path.cwd()})"
+        )
+    return path
+
+
+def load_splits(config: RunConfig, read: Callable[[Path], list[Any]]) -> Splits:
+    """Return train/dev/test examples; dev is carved from train when no dev file is given."""
+    data = config.data
+    train = read(data.train)
+    if not train:
+        raise ConfigError(f"the training file {str(data.train)!r} holds no example")
+    test = read(data.test) if data.test else []
+    if data.dev:
+        return Splits(train, read(data.dev), test)
+    if data.dev_fraction == 0:
+        return Splits(train, [], test)
+    order = list(range(len(train)))
+    seed = config.train.seed if data.dev_seed is None else data.dev_seed
+    random.Random(seed).shuffle(order)
+    size = max(1, round(len(train) * data.dev_fraction))
+    dev_ids = set(order[:size])
+    dev = [e for i, e in enumerate(train) if i in dev_ids]
+    rest = [e for i, e in enumerate(train) if i not in dev_ids]
+    logger.info("carved %d dev examples from %d training examples", len(dev), len(train))
+    return Splits(rest, dev, test)
