@@ -62,6 +62,11 @@ T = TypeVar("T")
 _NOT_FOUND = -1  # DeepKE writes -1 when its preprocessing could not find the mention
 
 
+def _searched(*offsets: str) -> int:
+    """Return how many of the offset fields are DeepKE's "not found"."""
+    return sum(offset.strip() == str(_NOT_FOUND) for offset in offsets)
+
+
 def _records(path: Path, errors: str) -> Iterator[Row]:
     """Yield (start line, fields) of every CSV record, blank lines skipped."""
     lines = ((number, line + "\n") for number, line in iter_lines(path, errors))
@@ -242,7 +247,7 @@ def read_deepke_re(
             if found[0] is None or found[1] is None:
                 skipped += 1
                 continue
-            searched += (head_offset == "-1") + (tail_offset == "-1")
+            searched += _searched(head_offset, tail_offset)
             links.append((number, Span(*found[0], head_type), Span(*found[1], tail_type), label))
         spans, index = _span_index(s for link in links for s in link[1:3])
         relations, lines = _unique(
@@ -274,7 +279,7 @@ def read_deepke_ae(
             if entity_range is None or value_range is None:
                 skipped += 1
                 continue
-            searched += (entity_offset == "-1") + (value_offset == "-1")
+            searched += _searched(entity_offset, value_offset)
             links.append((number, Span(*entity_range, entity_label), value_range, name))
         spans, index = _span_index(link[1] for link in links)
         attributes, lines = _unique(
@@ -347,7 +352,11 @@ def write_deepke_re(examples: Iterable[Example], path: Path | str) -> int:
 
 
 def write_deepke_ae(examples: Iterable[Example], path: Path | str) -> int:
-    """Write one row per attribute; return the number of examples written."""
+    """Write one row per attribute; return the number of examples written.
+
+    Offsets are written as found, so an entity recovered from DeepKE's ``-1`` gets its real
+    offset and the sentence's spelling.
+    """
     count = 0
 
     def rows() -> Iterator[list[str | int]]:
