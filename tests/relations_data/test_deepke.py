@@ -170,6 +170,18 @@ def test_write_then_read_gives_the_same_examples(tmp_path, kind):
         assert (tmp_path / "out.csv").read_text(encoding="utf-8") == text
 
 
-def test_writing_an_example_without_relations_is_refused(tmp_path):
-    with pytest.raises(NerkitError, match=r"one row per re triple.*has none"):
-        write_deepke_re([Example("abc", (Span(0, 1, "X"),))], tmp_path / "out.csv")
+@pytest.mark.parametrize(
+    ("example", "message"),
+    [
+        (Example("abc", (Span(0, 1, "X"),)), r"'abc' has no relations"),
+        (Example("abc", (Span(0, 1, "X"), Span(1, 2, "X")), relations=(Relation(0, 1, "r"),),
+                 attributes=(Attribute(0, "a", 2, 3),)), r"also has attributes"),
+        (Example("abc", (Span(0, 1, "X"), Span(1, 2, "X"), Span(2, 3, "X")), id="7",
+                 relations=(Relation(0, 1, "r"),)), r"'7' has 1 entities outside every triple"),
+    ],
+)  # fmt: skip
+def test_writing_what_the_csv_cannot_hold_is_refused(tmp_path, example, message):
+    with pytest.raises(
+        NerkitError, match=r"a DeepKE RE CSV holds one row per RE triple.*" + message
+    ):
+        write_deepke_re([example], tmp_path / "out.csv")

@@ -112,7 +112,16 @@ def test_write_then_read_gives_the_same_examples(tmp_path, policy):
     assert (tmp_path / "out.txt").read_text(encoding="utf-8") == LINES
 
 
-def test_writing_a_text_with_a_tab_is_refused(tmp_path):
-    example = Example("a\tb", (Span(0, 1, E), Span(2, 3, E)), relations=(Relation(0, 1, "r"),))
-    with pytest.raises(NerkitError, match="tab or newline"):
+@pytest.mark.parametrize(
+    ("example", "message"),
+    [
+        (Example("a\tb", (Span(0, 1, E), Span(2, 3, E)), relations=(Relation(0, 1, "r"),)),
+         "has a tab or a newline"),
+        (Example("ab", (Span(0, 1, E),)), "has no relations"),
+        (Example("abc", (Span(0, 1, E), Span(1, 2, E), Span(2, 3, E)),
+                 relations=(Relation(0, 1, "r"),)), "has 1 entities outside every relation"),
+    ],
+)  # fmt: skip
+def test_writing_what_the_format_cannot_hold_is_refused(tmp_path, example, message):
+    with pytest.raises(NerkitError, match=message):
         write_finre([example], tmp_path / "out.txt")

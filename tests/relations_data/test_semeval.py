@@ -13,8 +13,8 @@ from nerkit.data.formats.semeval import (
     to_record,
     write_semeval,
 )
-from nerkit.errors import DataFormatError
-from nerkit.types import Relation, Span, Token
+from nerkit.errors import DataFormatError, NerkitError
+from nerkit.types import Example, Relation, Span, Token
 
 E = "ENTITY"
 RECORDS = [
@@ -82,6 +82,7 @@ def bad(record, **change):
          r"expected e1 \(h\) .* to end before e2 \(t\)"),
         (bad(RECORDS[0], token=["the", ""]), r'expected "token" as a non-empty list'),
         (bad(RECORDS[0], h="crane"), r'expected "h" as'),
+        (bad(RECORDS[0], token={"the": 1}), r'expected "token" as a non-empty list'),
         ('{"token": [', r"invalid JSON"),
         ("[1, 2]", r"expected a JSON object per line"),
     ],
@@ -90,3 +91,10 @@ def test_bad_lines_name_file_and_line(tmp_path, line, message):
     path = write(tmp_path, [RECORDS[0], "", line], name="test.txt")
     with pytest.raises(DataFormatError, match=r"test\.txt:3: " + message):
         list(read_semeval(path))
+
+
+def test_writing_more_than_one_relation_is_refused(tmp_path):
+    example = Example("a b", (Span(0, 1, E), Span(2, 3, E)),
+                      relations=(Relation(0, 1, "Other"), Relation(1, 0, "Other")))  # fmt: skip
+    with pytest.raises(NerkitError, match=r"two entities and one relation.*2 relations"):
+        write_semeval([example], tmp_path / "out.txt")

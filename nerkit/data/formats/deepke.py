@@ -325,12 +325,28 @@ def _write(rows: Iterator[list[str | int]], header: tuple[str, ...], path: Path)
         writer.writerows(rows)
 
 
-def _check_writable(example: Example, what: str, items: tuple[object, ...]) -> None:
+def _check_writable(example: Example, kind: Literal["RE", "AE"]) -> None:
+    """Refuse an example the CSV cannot hold whole: nothing is lost silently."""
+    relations = kind == "RE"
+    items = example.relations if relations else example.attributes
+    used = (
+        {i for r in example.relations for i in (r.head, r.tail)}
+        if relations
+        else {a.entity for a in example.attributes}
+    )
+    name = repr(example.id) if example.id is not None else repr(example.text[:30])
     if not items:
-        raise NerkitError(
-            f"a DeepKE {what} CSV holds one row per {what.lower()} triple; the example "
-            f"{example.id or example.text[:30]!r} has none (drop it, or write JSONL instead)"
-        )
+        problem = f"has no {'relations' if relations else 'attributes'}"
+    elif example.attributes if relations else example.relations:
+        problem = f"also has {'attributes' if relations else 'relations'}"
+    elif len(used) < len(example.spans):
+        problem = f"has {len(example.spans) - len(used)} entities outside every triple"
+    else:
+        return
+    raise NerkitError(
+        f"a DeepKE {kind} CSV holds one row per {kind} triple and nothing else; the document "
+        f"{name} {problem} (write jsonl instead, or remove what the CSV cannot hold)"
+    )
 
 
 def write_deepke_re(examples: Iterable[Example], path: Path | str) -> int:
@@ -340,7 +356,7 @@ def write_deepke_re(examples: Iterable[Example], path: Path | str) -> int:
     def rows() -> Iterator[list[str | int]]:
         nonlocal count
         for example in examples:
-            _check_writable(example, "RE", example.relations)
+            _check_writable(example, "RE")
             for rel in example.relations:
                 head, tail = example.spans[rel.head], example.spans[rel.tail]
                 yield [example.text, rel.label, example.mention(head), head.start,
@@ -362,7 +378,7 @@ def write_deepke_ae(examples: Iterable[Example], path: Path | str) -> int:
     def rows() -> Iterator[list[str | int]]:
         nonlocal count
         for example in examples:
-            _check_writable(example, "AE", example.attributes)
+            _check_writable(example, "AE")
             for attribute in example.attributes:
                 entity = example.spans[attribute.entity]
                 yield [example.text, attribute.name, example.mention(entity), entity.start,

@@ -138,6 +138,26 @@ def read_finre(
         yield _example(group, path, offsets, entity_label)
 
 
+def _check_writable(example: Example) -> None:
+    """Refuse an example the format cannot hold whole: nothing is lost silently."""
+    used = {i for r in example.relations for i in (r.head, r.tail)}
+    name = repr(example.id) if example.id is not None else repr(example.text[:30])
+    if not example.relations:
+        problem = "has no relations"
+    elif example.attributes:
+        problem = "has attributes"
+    elif len(used) < len(example.spans):
+        problem = f"has {len(example.spans) - len(used)} entities outside every relation"
+    elif "\t" in example.text or "\n" in example.text:
+        problem = "has a tab or a newline in its text"
+    else:
+        return
+    raise NerkitError(
+        f"the thunlp format holds one line per relation and nothing else; the document {name} "
+        f"{problem} (write jsonl instead, or remove what the format cannot hold)"
+    )
+
+
 def write_finre(examples: Iterable[Example], path: Path | str) -> int:
     """Write one line per relation, a blank line after each; return the examples written.
 
@@ -147,13 +167,7 @@ def write_finre(examples: Iterable[Example], path: Path | str) -> int:
     count = 0
     with open(Path(path), "w", encoding="utf-8", newline="\n") as handle:
         for example in examples:
-            if not example.relations:
-                raise NerkitError(
-                    f"the thunlp format holds one line per relation; the example "
-                    f"{example.id or example.text[:30]!r} has none (drop it, or write JSONL)"
-                )
-            if "\t" in example.text or "\n" in example.text:
-                raise NerkitError(f"cannot write a text with a tab or newline: {example.text!r}")
+            _check_writable(example)
             for rel in example.relations:
                 head = example.mention(example.spans[rel.head])
                 tail = example.mention(example.spans[rel.tail])

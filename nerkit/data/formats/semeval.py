@@ -53,7 +53,11 @@ def official_label(example: Example, relation: Relation) -> str:
 
 
 def _token_offsets(tokens: list[Any], where: tuple[Path, int]) -> tuple[Token, ...]:
-    if not tokens or not all(isinstance(t, str) and t and " " not in t for t in tokens):
+    if (
+        not isinstance(tokens, list)
+        or not tokens
+        or not all(isinstance(t, str) and t and " " not in t for t in tokens)
+    ):
         raise DataFormatError(
             *where, 'expected "token" as a non-empty list of non-empty strings without spaces'
         )
@@ -119,11 +123,12 @@ def read_semeval(
 
 def to_record(example: Example) -> dict[str, Any]:
     """Return the JSON object of one Example with two spans and one relation."""
-    if len(example.spans) != 2 or len(example.relations) != 1:
+    if len(example.spans) != 2 or len(example.relations) != 1 or example.attributes:
         raise NerkitError(
-            f"a SemEval line holds two entities and one relation; the example "
-            f"{example.id or example.text[:30]!r} has {len(example.spans)} spans and "
-            f"{len(example.relations)} relations"
+            f"a SemEval line holds two entities and one relation; the document "
+            f"{example.id or example.text[:30]!r} has {len(example.spans)} spans, "
+            f"{len(example.relations)} relations and {len(example.attributes)} attributes "
+            "(write jsonl instead)"
         )
     tokens = example.tokens or _token_offsets(example.text.split(" "), (Path("<example>"), 0))
     starts = {t.start: i for i, t in enumerate(tokens)}
