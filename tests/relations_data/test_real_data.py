@@ -12,9 +12,15 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from nerkit.data.formats.deepke import read_deepke_ae, read_deepke_re, read_deepke_schema
-from nerkit.data.formats.finre import read_finre
-from nerkit.data.formats.semeval import official_label, read_semeval
+from nerkit.data.formats.deepke import (
+    read_deepke_ae,
+    read_deepke_re,
+    read_deepke_schema,
+    write_deepke_ae,
+    write_deepke_re,
+)
+from nerkit.data.formats.finre import read_finre, write_finre
+from nerkit.data.formats.semeval import official_label, read_semeval, write_semeval
 from nerkit.data.schema import infer_schema, validate
 
 pytestmark = pytest.mark.slow
@@ -152,3 +158,18 @@ def test_semeval_counts_labels_and_mentions(shared_data):
     assert sum(classes["train"].values()) == 8000 and sum(classes["test"].values()) == 2717
     assert classes["train"] == {k: v[0] for k, v in SEMEVAL_CLASSES.items()}
     assert classes["test"] == {k: v[1] for k, v in SEMEVAL_CLASSES.items()}
+
+
+@pytest.mark.parametrize(
+    ("name", "read", "write"),
+    [
+        ("deepke_re_zh/test.csv", read_deepke_re, write_deepke_re),
+        ("deepke_ae_zh/train.csv", read_deepke_ae, write_deepke_ae),
+        ("finre/train.txt", read_finre, write_finre),
+        ("semeval2010_task8/test.txt", read_semeval, write_semeval),
+    ],
+)
+def test_real_files_round_trip(shared_data, tmp_path, name, read, write):
+    examples = list(read(shared_data / name))
+    assert write(examples, tmp_path / "out") == len(examples)
+    assert list(read(tmp_path / "out")) == examples
