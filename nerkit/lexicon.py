@@ -91,7 +91,7 @@ class Lexicon:
         """Write the lexicon as gzip-compressed ``word<TAB>frequency`` lines after a header."""
         lines = [_MAGIC, *(f"{w}\t{f}" for w, f in zip(self._words, self._frequencies.tolist()))]
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+        with open(path, "wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as handle:
             handle.write(data)  # mtime=0: the same lexicon always gives the same bytes
 
     @classmethod
@@ -214,8 +214,8 @@ def _read_lines(path: Path, frequency_required: bool) -> Iterator[tuple[str, int
     with open(path, encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.split()
-            if not fields or (fields[0].startswith("#") and len(fields) == 1):
-                continue  # blank line or a lone comment
+            if not fields:
+                continue
             if frequency_required and len(fields) < 2:
                 raise DataFormatError(
                     path, number, f"expected 'word frequency [tag]', got {line.strip()!r}",
@@ -309,8 +309,7 @@ class LexiconMatcher:
         flat = np.fromiter(values, dtype=np.int64, count=3 * total).reshape(total, 3)
         flat[:, 2] += self._id_offset
         sentence = np.repeat(np.arange(len(sentences)), counts)
-        order = np.lexsort((flat[:, 1], flat[:, 0], sentence))  # by sentence, start, end
-        return _build_sets(flat[order], sentence[order], lengths, self._frequency)
+        return _build_sets(flat, sentence, lengths, self._frequency)
 
 
 def _has_daachorse() -> bool:
@@ -371,8 +370,8 @@ def _build_sets(
 ) -> LexiconSets:
     """Scatter (M, 3) matches of a batch into padded (B, T, 4, K) ids and weights.
 
-    `matches` rows are (start, end, word id), grouped by `sentence` and sorted within it,
-    which fixes the order of the entries of each set.
+    `matches` rows are (start, end, word id) of sentence `sentence`, in any order: the
+    entries of each set are sorted by (start, end), whatever the backend found first.
     """
     batch, width = len(lengths), int(lengths.max(initial=0))
     start, end, word = matches[:, 0], matches[:, 1], matches[:, 2]
@@ -383,7 +382,9 @@ def _build_sets(
     size = span[owner]
     role = np.where(size == 1, 3, np.where(step == 0, 0, np.where(step == size - 1, 2, 1)))
     cell = (sentence[owner] * width + start[owner] + step) * 4 + role  # flat (B * T * 4)
-    order = np.argsort(cell, kind="stable")  # stable: entries keep the order of the matches
+    # one sort by (cell, start, end); the key is unique since a span is at most one word
+    span_key = start * (width + 1) + end
+    order = np.argsort(cell * (width + 1) ** 2 + span_key[owner])
     cell = cell[order]
     per_cell = np.bincount(cell, minlength=batch * width * 4)
     k = max(1, int(per_cell.max(initial=0)))
@@ -395,8 +396,9 @@ def _build_sets(
     ids[empty, 0] = NONE_ID
     # Z of each token: only entries and NONE cells carry weight, padding stays 0
     entry_z, none_z = frequency[entry_word], frequency[NONE_ID]
-    total = np.bincount(cell // 4, weights=entry_z, minlength=batch * width)
-    total += np.bincount(empty // 4, minlength=batch * width) * none_z
+    tokens = batch * width
+    total = np.bincount(cell // 4, weights=entry_z, minlength=tokens)
+    total = total + none_z * np.bincount(empty // 4, minlength=tokens)  # float64 even if empty
     weights = np.zeros((batch * width * 4, k), dtype=np.float32)
     weights[cell, slot] = entry_z / total[cell // 4]
     weights[empty, 0] = none_z / total[empty // 4]
