@@ -6,7 +6,8 @@ import pytest
 
 from nerkit.encoders.config import IDCNNConfig
 from nerkit.errors import ConfigError
-from nerkit.models.config import Config, load_config
+from nerkit.tasks import load_config
+from nerkit.tasks.tagging.config import TaggingConfig
 
 MINIMAL = {"data": {"train": "train.txt"}}
 
@@ -65,7 +66,7 @@ def test_yaml_and_toml_files_give_the_same_config(tmp_path):
 
 def test_a_config_survives_a_json_round_trip():
     config = load_config(MINIMAL, ["model.encoder.kind=transformer"])
-    assert Config.model_validate(config.model_dump(mode="json")) == config
+    assert TaggingConfig.model_validate(config.model_dump(mode="json")) == config
 
 
 def test_missing_file_and_bad_syntax_are_config_errors(tmp_path):
@@ -74,3 +75,17 @@ def test_missing_file_and_bad_syntax_are_config_errors(tmp_path):
     (tmp_path / "bad.toml").write_text("[data\n")
     with pytest.raises(ConfigError, match="not valid toml"):
         load_config(tmp_path / "bad.toml")
+
+
+def test_an_old_config_with_data_max_length_loads_it_as_model_max_length():
+    # configs written before the window length moved to the model keep working
+    config = load_config({"data": {"train": "t.txt", "max_length": 37}})
+    assert config.model.max_length == 37
+    assert "max_length" not in config.data.model_dump()
+    assert load_config({"data": {"train": "t.txt"}, "model": {"max_length": 37}}) == config
+
+
+def test_a_config_without_task_is_a_tagging_run():
+    config = load_config(MINIMAL)
+    assert isinstance(config, TaggingConfig)
+    assert config.task == "tagging"

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_corpus
+import nerkit
 from nerkit import api
-from nerkit.artifacts import load_model
-from nerkit.ensemble import EnsemblePredictor, load_ensemble, save_ensemble
+from nerkit.artifacts import load_ensemble, load_model, save_ensemble
+from nerkit.encoders.features import collate, featurize
 from nerkit.errors import ArtifactError
-from nerkit.models.ensemble import Ensemble
-from nerkit.models.features import collate, featurize
-from nerkit.predict import Predictor
+from nerkit.tasks.tagging.ensemble import Ensemble
+from nerkit.tasks.tagging.predictor import TaggingPredictor
 from nerkit.types import Example
 
 
@@ -27,6 +27,13 @@ def members(tmp_path_factory):
         api.train(tiny_config(corpus, epochs=30, seed=seed), directory / f"m{seed}", progress=False)
         paths.append(directory / f"m{seed}")
     return paths
+
+
+def ensemble_predictor(source):
+    """Return the predictor of an ensemble directory, or of a list of member directories."""
+    if isinstance(source, list):
+        return TaggingPredictor(load_ensemble(source), source[0].parent, "fp32")
+    return nerkit.load(source)
 
 
 def _batch(vocabs, config):
@@ -47,12 +54,12 @@ def test_emissions_are_the_mean_and_the_crf_is_averaged(members):
 
 def test_an_ensemble_of_one_predicts_like_its_member(members):
     texts = [example.text for example in EXAMPLES] + ["王五去了北京。"]
-    alone = Predictor(members[0]).predict(texts)
-    assert EnsemblePredictor([members[0]]).predict(texts) == alone
+    alone = nerkit.load(members[0]).predict(texts)
+    assert ensemble_predictor([members[0]]).predict(texts) == alone
 
 
 def test_ensemble_predicts_the_training_entities_batched_and_one_by_one(members):
-    predictor = EnsemblePredictor(members)
+    predictor = ensemble_predictor(members)
     texts = [example.text for example in EXAMPLES]
     batched = predictor.predict(texts, batch_size=4)
     assert [triples(entities) for entities in batched] == gold_entities()
@@ -70,8 +77,8 @@ def test_saved_ensemble_directory_loads_with_relative_members(members, tmp_path)
     content = json.loads((directory / "ensemble.json").read_text(encoding="utf-8"))
     assert all(not member.startswith("/") for member in content["members"])
     texts = [example.text for example in EXAMPLES]
-    assert EnsemblePredictor(directory).predict(texts) == EnsemblePredictor(members).predict(texts)
-    info = EnsemblePredictor(directory).info()
+    assert ensemble_predictor(directory).predict(texts) == ensemble_predictor(members).predict(texts)
+    info = ensemble_predictor(directory).info()
     assert info["name"].startswith("ensemble of 3") and info["labels"] == ["LOC", "ORG", "PER"]
 
 
@@ -87,6 +94,6 @@ def test_members_with_other_tags_are_refused(members, tmp_path):
 
 def test_a_directory_without_ensemble_json_is_an_artifact_error(members):
     with pytest.raises(ArtifactError, match=r"ensemble\.json"):
-        EnsemblePredictor(members[0])
+        load_ensemble(members[0])
     with pytest.raises(ArtifactError, match="at least one"):
         load_ensemble([])

@@ -7,11 +7,10 @@ import torch
 
 from models.tiny import ENCODERS, EXAMPLES, gold_entities, tiny_config, triples, write_corpus
 from nerkit import api
-from nerkit.models.config import load_config
-from nerkit.models.features import build_vocabs, collate, featurize
-from nerkit.training.data import tag_list, tagged_sequences
-from nerkit.training.run import build_model
-from nerkit.vocab import LabelSet
+from nerkit.encoders.features import Batch
+from nerkit.tasks import load_config
+from nerkit.tasks.base import Splits
+from nerkit.training.run import prepare
 
 COMBINATIONS = [(encoder, head) for encoder in ENCODERS for head in ("crf", "softmax")]
 
@@ -41,12 +40,11 @@ def _model_and_batch(tmp_path, encoder, head, **features):
     config = load_config(tiny_config(write_corpus(tmp_path), encoder, head))
     if features:
         config = load_config(config, [f"model.features.{k}={v}" for k, v in features.items()])
-    pieces = tagged_sequences(EXAMPLES, config.model.tokenization, config.model.scheme, 64)
-    vocabs = build_vocabs([tokens for tokens, _ in pieces], config.model)
-    tags = tag_list(EXAMPLES, config.model.scheme)
-    labels = LabelSet(tags)
-    batch = collate([featurize(t, vocabs, config.model, labels.ids(g)) for t, g in pieces])
-    return build_model(config, vocabs, tags), batch
+    # the model and batches `nerkit train` would build (batch_size 8: one batch holds all 6)
+    prepared = prepare(config, Splits(list(EXAMPLES), [], []))
+    batches = prepared.batches(torch.Generator().manual_seed(0))
+    assert len(batches) == 1 and len(batches[0]) == len(EXAMPLES)
+    return prepared.model, batches[0]
 
 
 @pytest.mark.parametrize(("encoder", "head"), COMBINATIONS)
@@ -71,8 +69,6 @@ def test_padding_does_not_change_emissions(tmp_path, encoder):
 
 def collate_one(batch, b, length):
     """Return row b of a batch, unpadded."""
-    from nerkit.models.features import Batch
-
     return Batch(
         tokens=batch.tokens[b : b + 1, :length],
         mask=batch.mask[b : b + 1, :length],
@@ -102,7 +98,7 @@ def test_pretrained_vectors_initialise_the_token_embeddings(tmp_path):
                                    "freeze_pretrained": True}  # fmt: skip
     api.train(config, tmp_path / "model", progress=False)
     predictor = api.load(tmp_path / "model")
-    weight = predictor.model.embedder.tokens.weight
+    weight = predictor.model.token_encoder.embedder.tokens.weight
     index = predictor.vocabs.tokens.id("张")
     assert weight[index].tolist() == [0.5, 0.5, 0.5, 0.5]
     assert "Alice" in predictor.vocabs.tokens  # pretrained tokens join the vocabulary

@@ -42,9 +42,10 @@ def tiny_config(
 ) -> dict[str, Any]:
     """Return a config dict that overfits the tiny corpus (dev = train) quickly."""
     return {
-        "data": {"train": str(train), "dev": str(train), "format": "jsonl", "max_length": 64},
+        "data": {"train": str(train), "dev": str(train), "format": "jsonl"},
         "model": {
             "scheme": "BIOES",
+            "max_length": 64,
             "features": {"token_dim": 24, "bigram_dim": 8, "dropout": 0.0},
             "encoder": ENCODERS[encoder],
             "head": head,

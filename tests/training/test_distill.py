@@ -10,9 +10,10 @@ from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_cor
 
 from nerkit import api
 from nerkit.data.formats import write
+from nerkit.artifacts import load_model
+from nerkit.config import DistillConfig
 from nerkit.errors import ConfigError
-from nerkit.models.config import DistillConfig
-from nerkit.training.data import tag_list, tagged_sequences
+from nerkit.tasks.tagging.data import tag_list, tagged_sequences
 from nerkit.types import Example, Span
 from nerkit.vocab import LabelSet
 
@@ -37,11 +38,13 @@ def _sequences(tokenization: str = "char"):
 
 
 def test_soft_targets_are_distributions_mixed_with_the_gold_path(teacher):
-    from nerkit.training.distill import soft_targets
+    from nerkit.tasks.tagging.distill import soft_targets
 
     sequences, tags = _sequences()
+    loaded = load_model(teacher)
     for weight in (1.0, 0.3):
-        targets = soft_targets(DistillConfig(teacher=teacher, weight=weight), sequences, tags)
+        config = DistillConfig(teacher=teacher, weight=weight)
+        targets = soft_targets(config, loaded, sequences, tags)
         for (tokens, gold), (unary, counts) in zip(sequences, targets, strict=True):
             assert unary.shape == (len(tokens), len(tags)) and counts.shape == (len(tags),) * 2
             assert torch.allclose(unary.sum(dim=1), torch.ones(len(tokens)), atol=1e-5)

@@ -11,7 +11,8 @@ from safetensors.torch import load_file
 
 from nerkit import api
 from nerkit.errors import ConfigError
-from nerkit.training.loop import CHECKPOINT, LOG, bucketed_batches
+from nerkit.tasks.tagging.task import bucketed_batches
+from nerkit.training.loop import CHECKPOINT, LOG
 
 
 class Killed(Exception):
@@ -19,8 +20,8 @@ class Killed(Exception):
 
 
 def _kill_after(epoch: int):
-    def callback(finished: int) -> None:
-        if finished == epoch:
+    def callback(info: dict) -> None:  # the loop's epoch-end info dict
+        if info["epoch"] == epoch:
             raise Killed
 
     return callback
@@ -111,15 +112,15 @@ def test_carved_dev_set_is_used_when_no_dev_file_is_given(tmp_path):
 
 
 def test_dev_seed_fixes_the_carve_while_train_seed_varies(tmp_path):
-    from nerkit.models.config import load_config
-    from nerkit.training.data import load_splits
+    from nerkit.tasks import load_config
+    from nerkit.training.run import read_splits
 
     raw = tiny_config(write_corpus(tmp_path), epochs=1)
     raw["data"].pop("dev")
     raw["data"]["dev_fraction"] = 0.5
 
     def dev_texts(*overrides: str) -> list[str]:
-        return [e.text for e in load_splits(load_config(raw, list(overrides))).dev]
+        return [e.text for e in read_splits(load_config(raw, list(overrides))).dev]
 
     seeds = range(10)
     by_train_seed = {tuple(dev_texts(f"train.seed={s}")) for s in seeds}
@@ -139,3 +140,26 @@ def test_bf16_training_learns_and_saves_float32_weights_that_load_in_fp32(tmp_pa
     found = predictor.predict([e.text for e in EXAMPLES])
     predicted = [[(e.start, e.end, e.label) for e in ents] for ents in found]
     assert predicted == gold_entities()
+
+
+def test_a_nan_loss_stops_training_with_a_training_error_and_saves_nothing(tmp_path):
+    from nerkit.config import TrainConfig
+    from nerkit.errors import NerkitError
+    from nerkit.tasks.base import Prepared
+    from nerkit.training.loop import TrainingError, fit
+
+    class Diverging(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.ones(1))
+
+        def loss(self, batch):
+            return self.weight.sum() * float("nan")
+
+    prepared = Prepared(model=Diverging(), vocabs=None, labels=[], train_size=2,
+                        batches=lambda generator: [[0, 1]], evaluate=None)  # fmt: skip
+    saved: list = []
+    config = TrainConfig(epochs=2, num_threads=1)
+    with pytest.raises(TrainingError, match=r"loss became nan at step 1 \(epoch 1\)"):
+        fit(prepared, config, tmp_path / "run", save_best=saved.append, progress=False)
+    assert saved == [] and issubclass(TrainingError, NerkitError)

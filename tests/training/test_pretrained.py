@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 from nerkit import api
 from nerkit.errors import ConfigError, DataFormatError
-from nerkit.training.pretrained import read_vectors
+from nerkit.encoders.vectors import read_vectors
 
 
 def _write_vectors(path, tokens, dim, seed):
@@ -49,8 +49,8 @@ def test_bigram_vectors_join_the_vocabulary_and_initialise_the_table(tmp_path):
     vocab = _vocab(tmp_path / "model")
     assert "火星" in vocab["bigrams"] and "龘" in vocab["tokens"]  # unseen in training
     weights = load_file(str(tmp_path / "model" / "weights.safetensors"))
-    bigram_table = weights["embedder.bigrams.weight"].float()
-    token_table = weights["embedder.tokens.weight"].float()
+    bigram_table = weights["token_encoder.embedder.bigrams.weight"].float()
+    token_table = weights["token_encoder.embedder.tokens.weight"].float()
     for token, vector in bigrams.items():  # frozen: still the pretrained values after training
         row = bigram_table[vocab["bigrams"].index(token)].tolist()
         assert row == pytest.approx(vector, abs=1e-3)
@@ -64,7 +64,7 @@ def test_unfrozen_bigram_vectors_train(tmp_path):
     api.train(_config(tmp_path, bigram_pretrained=str(tmp_path / "bi.txt")), tmp_path / "m")
     vocab = _vocab(tmp_path / "m")
     weights = load_file(str(tmp_path / "m" / "weights.safetensors"))
-    row = weights["embedder.bigrams.weight"][vocab["bigrams"].index("北京")].float().tolist()
+    row = weights["token_encoder.embedder.bigrams.weight"][vocab["bigrams"].index("北京")].float().tolist()
     assert row != pytest.approx(bigrams["北京"], abs=1e-4)
 
 
@@ -117,7 +117,7 @@ def test_lac_vectors_script_writes_chars_bigrams_and_q2b_aliases(tmp_path):
 def test_rows_without_a_vector_take_the_scale_of_the_pretrained_ones(gen):
     from torch import nn
 
-    from nerkit.training.pretrained import copy_vectors
+    from nerkit.encoders.vectors import copy_vectors
     from nerkit.vocab import Vocabulary
 
     vocab = Vocabulary([f"t{i}" for i in range(400)])
