@@ -20,13 +20,15 @@ from nerkit import schemes
 from nerkit.artifacts import save_model
 from nerkit.data.alignment import merge_window_spans
 from nerkit.data.tokenize import tokenize
-from nerkit.models.config import load_config
-from nerkit.models.features import Instance, bigram_strings, build_vocabs, collate, featurize
-from nerkit.models.inference import tag_sequences
-from nerkit.predict import Predictor, _char_tokens
+from nerkit.encoders.features import Instance, bigram_strings, build_vocabs, collate, featurize
+from nerkit.predict import load
 from nerkit.schemes import Scheme, tags_to_spans
-from nerkit.training.data import tag_list, tagged_sequences
-from nerkit.training.run import build_model
+from nerkit.tasks import load_config
+from nerkit.tasks.base import Splits
+from nerkit.tasks.tagging.data import tagged_sequences
+from nerkit.tasks.tagging.inference import tag_sequences
+from nerkit.tasks.tagging.predictor import TaggingPredictor, _char_tokens
+from nerkit.training.run import prepare
 from nerkit.types import Span
 
 TEXTS = [
@@ -40,24 +42,22 @@ TEXTS = [
 ]
 
 
-def _predictor(tmp_path: Path, tokenization: str) -> Predictor:
-    """Return a Predictor over an untrained (seeded) BiLSTM-CRF saved to `tmp_path`."""
+def _predictor(tmp_path: Path, tokenization: str) -> TaggingPredictor:
+    """Return the predictor of an untrained (seeded) BiLSTM-CRF saved to `tmp_path`."""
     raw = tiny_config(write_corpus(tmp_path))
     raw["model"]["tokenization"] = tokenization
-    raw["data"]["max_length"] = 24
+    raw["model"]["max_length"] = 24
     config = load_config(raw)
-    pieces = tagged_sequences(EXAMPLES, tokenization, config.model.scheme, 64)
-    vocabs = build_vocabs([tokens for tokens, _ in pieces], config.model)
-    model = build_model(config, vocabs, tag_list(EXAMPLES, config.model.scheme))
-    return Predictor(save_model(tmp_path / tokenization, model, config, vocabs))
+    prepared = prepare(config, Splits(list(EXAMPLES), [], []))  # what training starts from
+    return load(save_model(tmp_path / tokenization, prepared.model, config, prepared.vocabs))
 
 
 @pytest.fixture(scope="module", params=["char", "word"])
-def predictor(request, tmp_path_factory) -> Predictor:
+def predictor(request, tmp_path_factory) -> TaggingPredictor:
     return _predictor(tmp_path_factory.mktemp("speed"), request.param)
 
 
-def _reference(predictor: Predictor, text: str) -> list[tuple[int, int, str, float]]:
+def _reference(predictor: TaggingPredictor, text: str) -> list[tuple[int, int, str, float]]:
     """Return (start, end, label, score) of a short text tagged alone, one token at a time."""
     tokens = tokenize(text, predictor.config.model.tokenization)
     if not tokens:
@@ -100,27 +100,25 @@ def test_without_confidence_the_spans_stay_and_scores_are_nan(predictor):
     assert all(math.isnan(e.score) for entities in unscored for e in entities)
 
 
-def test_confidence_false_works_for_a_model_without_decode(predictor):
-    class WithoutDecode:  # like export._OnnxTagger: only decode_with_probabilities
-        training = False
-
+def test_confidence_false_works_for_a_scorer_that_is_not_a_torch_module(predictor):
+    class LikeOnnx:  # the surface of tasks.tagging.onnx.OnnxTagScorer: no train()/eval()
         def __init__(self, model):
             self.model, self.config, self.tags = model, model.config, model.tags
+            self.probabilities_asked = 0
 
-        def eval(self):
-            return self
-
-        def train(self, mode=True):
-            return self
+        def decode(self, batch):
+            return self.model.decode(batch)
 
         def decode_with_probabilities(self, batch):
+            self.probabilities_asked += 1
             return self.model.decode_with_probabilities(batch)
 
     sequences = [[t.text for t in tokenize(text, "char")] for text in TEXTS]
-    stand_in = WithoutDecode(predictor.model)
+    stand_in = LikeOnnx(predictor.model)
     found = tag_sequences(stand_in, predictor.vocabs, sequences, max_length=24, confidence=False)
     expected = tag_sequences(predictor.model, predictor.vocabs, sequences, max_length=24)
     assert [[s.span for s in x] for x in found] == [[s.span for s in x] for x in expected]
+    assert stand_in.probabilities_asked == 0  # no posteriors without confidence
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_cor
 from nerkit import api
 from nerkit.data.alignment import merge_window_spans, windows
 from nerkit.errors import ArtifactError, NerkitError
-from nerkit.models.heads import SoftmaxHead
-from nerkit.predict import Predictor
+from nerkit.predict import Predictor, load
+from nerkit.tasks.tagging.heads import SoftmaxHead
+from nerkit.tasks.tagging.predictor import TaggingPredictor
 from nerkit.types import Span
 
 
@@ -20,25 +21,31 @@ from nerkit.types import Span
 def model_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("predict")
     config = tiny_config(write_corpus(directory), epochs=40)
-    config["data"]["max_length"] = 12  # long texts are tagged in windows of 12 characters
+    config["model"]["max_length"] = 12  # long texts are tagged in windows of 12 characters
     api.train(config, directory / "model", progress=False)
     return directory / "model"
 
 
+def test_load_gives_a_tagging_predictor_that_follows_the_protocol(model_dir):
+    predictor = load(model_dir)
+    assert isinstance(predictor, TaggingPredictor) and isinstance(predictor, Predictor)
+    assert predictor.task == "tagging" and predictor.temperature == 1.0
+
+
 def test_name_labels_and_info(model_dir):
-    predictor = Predictor(model_dir)
+    predictor = load(model_dir)
     assert predictor.name == "model"
     assert predictor.labels == ["LOC", "ORG", "PER"]
     assert predictor.info()["encoder"] == "bilstm"
 
 
 def test_empty_and_blank_texts_give_no_entities(model_dir):
-    assert Predictor(model_dir).predict(["", "   ", "\n"]) == [[], [], []]
-    assert Predictor(model_dir).predict([]) == []
+    assert load(model_dir).predict(["", "   ", "\n"]) == [[], [], []]
+    assert load(model_dir).predict([]) == []
 
 
 def test_offsets_index_the_original_text_around_whitespace(model_dir):
-    predictor = Predictor(model_dir)
+    predictor = load(model_dir)
     text = "  张三 在北京工作。"
     entities = predictor.predict([text])[0]
     assert [(e.text, e.label) for e in entities] == [("张三", "PER"), ("北京", "LOC")]
@@ -48,7 +55,7 @@ def test_offsets_index_the_original_text_around_whitespace(model_dir):
 def test_long_text_is_tagged_in_windows_and_merged(model_dir):
     # The model sees each window as a text of its own: tagging the window texts one by one
     # and merging them by hand must give exactly what the predictor gives.
-    predictor = Predictor(model_dir)
+    predictor = load(model_dir)
     long_text = "".join(example.text for example in EXAMPLES[:4])  # 33 chars, no spaces
     bounds = windows(len(long_text), 12, 12 - 12 // 4)
     assert len(bounds) > 2
@@ -65,13 +72,13 @@ def test_long_text_is_tagged_in_windows_and_merged(model_dir):
 
 def test_sentences_in_a_batch_of_mixed_lengths_match_gold(model_dir):
     texts = [example.text for example in EXAMPLES[:4]]  # each fits in one window
-    predicted = Predictor(model_dir).predict(texts, batch_size=3)
+    predicted = load(model_dir).predict(texts, batch_size=3)
     assert [triples(e) for e in predicted] == gold_entities()[:4]
 
 
 def test_a_single_string_is_rejected_with_a_hint(model_dir):
     with pytest.raises(TypeError, match="wrap a single text in a list"):
-        Predictor(model_dir).predict("张三")  # type: ignore[arg-type]
+        load(model_dir).predict("张三")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("missing", ["weights.safetensors", "labels.json", "vocab.json"])
@@ -80,7 +87,7 @@ def test_a_missing_artifact_file_is_named(model_dir, tmp_path, missing):
     shutil.copytree(model_dir, copy)
     (copy / missing).unlink()
     with pytest.raises(ArtifactError, match=missing.replace(".", r"\.") + ".*missing"):
-        Predictor(copy)
+        load(copy)
 
 
 def test_incompatible_weights_are_an_artifact_error(model_dir, tmp_path):
@@ -88,7 +95,7 @@ def test_incompatible_weights_are_an_artifact_error(model_dir, tmp_path):
     shutil.copytree(model_dir, copy)
     (copy / "labels.json").write_text('["O", "B-X", "I-X", "E-X", "S-X"]')
     with pytest.raises(ArtifactError, match="does not fit the model"):
-        Predictor(copy)
+        load(copy)
 
 
 def test_a_newer_format_version_is_refused(model_dir, tmp_path):
@@ -96,11 +103,11 @@ def test_a_newer_format_version_is_refused(model_dir, tmp_path):
     shutil.copytree(model_dir, copy)
     (copy / "metadata.json").write_text('{"format_version": 99}')
     with pytest.raises(ArtifactError, match="format_version 99 is not supported"):
-        Predictor(copy)
+        load(copy)
 
 
 def test_nbest_first_analysis_is_the_prediction(model_dir):
-    predictor = Predictor(model_dir)
+    predictor = load(model_dir)
     texts = [example.text for example in EXAMPLES[:4]] + ["张三"]
     analyses = predictor.predict_nbest(texts, k=3, batch_size=2)
     for entities, candidates in zip(predictor.predict(texts), analyses, strict=True):
@@ -115,7 +122,7 @@ def test_nbest_first_analysis_is_the_prediction(model_dir):
 
 def test_nbest_of_a_one_character_text_covers_every_path(model_dir):
     # one token: each allowed tag (O and S-*) is one path, so k large gives all the mass
-    (candidates,) = Predictor(model_dir).predict_nbest(["张"], k=50)
+    (candidates,) = load(model_dir).predict_nbest(["张"], k=50)
     assert len(candidates) == 4
     assert sum(probability for _, probability in candidates) == pytest.approx(1.0, abs=1e-4)
     assert {tuple(triples(entities)) for entities, _ in candidates} == {
@@ -127,27 +134,28 @@ def test_nbest_of_a_one_character_text_covers_every_path(model_dir):
 
 
 def test_nbest_of_empty_texts_is_one_empty_analysis(model_dir):
-    assert Predictor(model_dir).predict_nbest(["", " "], k=2) == [[([], 1.0)], [([], 1.0)]]
+    assert load(model_dir).predict_nbest(["", " "], k=2) == [[([], 1.0)], [([], 1.0)]]
 
 
 def test_nbest_refuses_long_texts_softmax_models_and_bad_k(model_dir):
-    predictor = Predictor(model_dir)
+    predictor = load(model_dir)
     with pytest.raises(NerkitError, match=r"at most 12 tokens, texts \[1\] are longer.*split"):
         predictor.predict_nbest(["张三", "张三在北京工作。李四去了上海。"], k=2)
     with pytest.raises(ValueError, match="k must be at least 1, got 0"):
         predictor.predict_nbest(["张三"], k=0)
-    predictor.model.head = SoftmaxHead(len(predictor.tags))
+    input_dim = predictor.model.head.projection.in_features
+    predictor.model.head = SoftmaxHead(input_dim, len(predictor.tags))
     with pytest.raises(NerkitError, match=r"need a CRF model.*softmax head"):
         predictor.predict_nbest(["张三"], k=2)
 
 
 def test_bf16_precision_gives_float32_scores_close_to_fp32_and_the_same_entities(model_dir):
     texts = [example.text for example in EXAMPLES]
-    exact, fast = Predictor(model_dir), Predictor(model_dir, precision="bf16")
+    exact, fast = load(model_dir), load(model_dir, precision="bf16")
     assert (exact.precision, fast.precision) == ("fp32", "bf16")
     assert fast.info()["precision"] == "bf16"
     assert list(map(triples, fast.predict(texts))) == list(map(triples, exact.predict(texts)))
-    from nerkit.models.features import collate, featurize
+    from nerkit.encoders.features import collate, featurize
 
     batch = collate([featurize(list(t), exact.vocabs, exact.config.model) for t in texts[:2]])
     reference, reduced = exact.model.emissions(batch), fast.model.emissions(batch)
@@ -157,6 +165,6 @@ def test_bf16_precision_gives_float32_scores_close_to_fp32_and_the_same_entities
 
 
 def test_auto_precision_resolves_and_an_unknown_one_is_a_nerkit_error(model_dir):
-    assert Predictor(model_dir, precision="auto").precision in ("fp32", "bf16")
+    assert load(model_dir, precision="auto").precision in ("fp32", "bf16")
     with pytest.raises(NerkitError, match="fp32, bf16, auto"):
-        Predictor(model_dir, precision="fp16")
+        load(model_dir, precision="fp16")

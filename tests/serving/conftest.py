@@ -8,7 +8,8 @@ import pytest
 from models.tiny import tiny_config, write_corpus
 
 from nerkit import api
-from nerkit.predict import Predictor
+from nerkit.predict import load
+from nerkit.tasks.tagging.predictor import TaggingPredictor
 
 
 @pytest.fixture(scope="session")
@@ -16,12 +17,12 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a BiLSTM-CRF (char bigrams) that knows the tiny corpus by heart."""
     directory = tmp_path_factory.mktemp("serving")
     config = tiny_config(write_corpus(directory), epochs=40)
-    config["data"]["max_length"] = 24  # long texts go through the predictor's windows
+    config["model"]["max_length"] = 24  # long texts go through the predictor's windows
     api.train(config, directory / "model", progress=False)
     return directory / "model"
 
 
 @pytest.fixture(scope="session")
-def predictor(model_dir: Path) -> Predictor:
+def predictor(model_dir: Path) -> TaggingPredictor:
     """Return the loaded tiny model (shared: the tests only read from it)."""
-    return Predictor(model_dir)
+    return load(model_dir)

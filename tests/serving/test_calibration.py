@@ -18,17 +18,18 @@ from nerkit.artifacts import load_model, write_temperature
 from nerkit.cli import calibration  # noqa: F401  (registers the command)
 from nerkit.cli._app import app
 from nerkit.crf import CRF
-from nerkit.models.calibration import (
+from nerkit.predict import load
+from nerkit.tasks.tagging.calibration import (
     EntityBatch,
     EntityConfidences,
     collect_entities,
     fit_temperature,
     reliability,
 )
-from nerkit.models.heads import CRFHead, SoftmaxHead
-from nerkit.predict import Predictor
-from nerkit.training.data import load_splits
+from nerkit.tasks.tagging.heads import CRFHead, SoftmaxHead
+from nerkit.training.run import read_splits
 
+STATES = 8  # the token-state size H of the heads' projections (unused: emissions are given)
 TEXTS = ["张三在北京工作。", "", "Bob joined Google in London.", "王五是华为的工程师。" * 6]
 
 
@@ -65,7 +66,7 @@ def test_temperature_one_is_the_identity(gen):
     crf.set_temperature(1.0)
     assert torch.equal(crf.marginals(emissions, mask), before[0])
     assert torch.equal(crf.log_partition(emissions, mask), before[1])
-    head = SoftmaxHead(4)
+    head = SoftmaxHead(STATES, 4)
     assert torch.allclose(
         head.probabilities(emissions, mask), emissions.softmax(2) * mask[..., None]
     )
@@ -92,15 +93,18 @@ def test_temperature_changes_marginals_not_paths(gen):
 
 
 def test_a_state_dict_without_temperature_loads_with_t_one(gen):
-    head = CRFHead(3, None)
+    head = CRFHead(STATES, 3, None)
     state = {k: v for k, v in head.state_dict().items() if not k.endswith("temperature")}
-    other = CRFHead(3, None)
+    other = CRFHead(STATES, 3, None)
     other.set_temperature(3.0)
     other.load_state_dict(state, strict=True)
     assert float(other.temperature) == 1.0
-    softmax = SoftmaxHead(3)
+    softmax = SoftmaxHead(STATES, 3)
+    # the head's own projection and nothing else: no temperature entry
+    state = {k: v for k, v in softmax.state_dict().items() if not k.endswith("temperature")}
+    assert set(state) == {"projection.weight", "projection.bias"}
     softmax.set_temperature(3.0)
-    softmax.load_state_dict({}, strict=True)
+    softmax.load_state_dict(state, strict=True)
     assert float(softmax.temperature) == 1.0
     with pytest.raises(ValueError, match="temperature"):
         head.set_temperature(0.0)
@@ -129,7 +133,8 @@ def _synthetic(gen: torch.Generator, head, temperature: float, count: int) -> En
 @pytest.mark.parametrize("true_t", [0.5, 2.0])
 @pytest.mark.parametrize("kind", ["crf", "softmax"])
 def test_fitting_recovers_a_known_temperature(gen, kind, true_t):
-    head = CRFHead(2, None).double() if kind == "crf" else SoftmaxHead(2).double()
+    head = CRFHead(STATES, 2, None) if kind == "crf" else SoftmaxHead(STATES, 2)
+    head = head.double()
     if kind == "crf":
         with torch.no_grad():
             head.crf.transitions.copy_(torch.tensor([[0.5, -0.5], [-1.0, 0.3]]))
@@ -156,7 +161,7 @@ def test_save_load_keeps_t_and_predictions_use_it(model_dir, calibrated_dir):
     assert float(model.head.temperature) == pytest.approx(1.7)
     meta = json.loads((calibrated_dir / "metadata.json").read_text(encoding="utf-8"))
     assert meta["calibration"]["temperature"] == 1.7
-    plain, tempered = Predictor(model_dir), Predictor(calibrated_dir)
+    plain, tempered = load(model_dir), load(calibrated_dir)
     cold, hot = plain.predict(TEXTS), tempered.predict(TEXTS)
     assert [[(e.start, e.end, e.label) for e in r] for r in hot] == [
         [(e.start, e.end, e.label) for e in r] for r in cold
@@ -176,11 +181,18 @@ def test_save_load_keeps_t_and_predictions_use_it(model_dir, calibrated_dir):
 def test_onnx_graph_applies_t_and_refuses_a_stale_t(calibrated_dir, tmp_path):
     pytest.importorskip("onnxruntime")
     from nerkit.errors import NerkitError
-    from nerkit.export import OnnxPredictor, export_onnx
+    from nerkit.export import export_onnx
+    from nerkit.tasks.tagging.onnx import OnnxTagScorer
+    from nerkit.tasks.tagging.predictor import TaggingPredictor
+
+    def onnx_predictor(model_dir, onnx_path):  # the graph of another file than model.onnx
+        loaded = load_model(model_dir)
+        scorer = OnnxTagScorer.from_model_dir(loaded.model, model_dir, onnx_path)
+        return TaggingPredictor(loaded._replace(model=scorer), model_dir, "fp32")
 
     onnx_file = export_onnx(calibrated_dir, tmp_path / "model.onnx")
-    torch_results = Predictor(calibrated_dir).predict(TEXTS)
-    onnx_results = OnnxPredictor(calibrated_dir, onnx_file).predict(TEXTS)
+    torch_results = load(calibrated_dir).predict(TEXTS)
+    onnx_results = onnx_predictor(calibrated_dir, onnx_file).predict(TEXTS)
     assert [[(e.start, e.end, e.label) for e in r] for r in onnx_results] == [
         [(e.start, e.end, e.label) for e in r] for r in torch_results
     ]
@@ -188,7 +200,7 @@ def test_onnx_graph_applies_t_and_refuses_a_stale_t(calibrated_dir, tmp_path):
     assert [e.score for r in onnx_results for e in r] == pytest.approx(expected, abs=1e-4)
     write_temperature(calibrated_dir, 1.2, {"temperature": 1.2})
     with pytest.raises(NerkitError, match="re-run 'nerkit export'"):
-        OnnxPredictor(calibrated_dir, onnx_file)
+        onnx_predictor(calibrated_dir, onnx_file)
 
 
 def test_held_out_default_is_the_training_dev_carve(model_dir, tmp_path):
@@ -198,7 +210,7 @@ def test_held_out_default_is_the_training_dev_carve(model_dir, tmp_path):
     config["data"].update(dev=None, dev_fraction=0.5)
     (target / "config.json").write_text(json.dumps(config), encoding="utf-8")
     examples, source = held_out_examples(target)
-    assert examples == load_splits(load_model(target)[1]).dev and len(examples) == 3
+    assert examples == read_splits(load_model(target)[1]).dev and len(examples) == 3
     assert "dev carve 0.5" in source["path"]
 
 
@@ -217,7 +229,7 @@ def test_cli_calibrate_writes_t_and_dry_run_does_not(model_dir, tmp_path):
     stored = float(load_model(target)[0].head.temperature)
     assert stored == pytest.approx(record["temperature"], rel=1e-6)
     model, config, vocabs, _ = load_model(target)
-    assert len(collect_entities(model, vocabs, [], max_length=config.data.max_length)) == 0
+    assert len(collect_entities(model, vocabs, [], max_length=config.model.max_length)) == 0
 
 
 def test_server_serves_tempered_confidences_and_says_its_t(calibrated_dir):
@@ -225,7 +237,7 @@ def test_server_serves_tempered_confidences_and_says_its_t(calibrated_dir):
 
     from nerkit.server import ServerSettings, create_app
 
-    predictor = Predictor(calibrated_dir)
+    predictor = load(calibrated_dir)
     expected = predictor.predict(TEXTS[:1])[0]
     with TestClient(create_app(predictor, ServerSettings(batching=True))) as client:
         assert client.get("/model").json()["temperature"] == pytest.approx(1.7)

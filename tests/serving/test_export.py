@@ -6,12 +6,15 @@ import pytest
 from models.tiny import tiny_config, write_corpus
 from typer.testing import CliRunner
 
+import nerkit
 from nerkit import api
+from nerkit.artifacts import load_model
 from nerkit.cli import serving  # noqa: F401  (registers the commands)
 from nerkit.cli._app import app
 from nerkit.errors import NerkitError
-from nerkit.export import OnnxPredictor, export_onnx
-from nerkit.predict import Predictor
+from nerkit.export import export_onnx
+from nerkit.tasks.tagging.onnx import OnnxTagScorer
+from nerkit.tasks.tagging.predictor import TaggingPredictor
 
 pytest.importorskip("onnxruntime")
 
@@ -24,6 +27,13 @@ TEXTS = [
     "华为总部在深圳。Alice lives in Paris.",
     "x",
 ]
+
+
+def onnx_predictor_of(model_dir, onnx_path) -> TaggingPredictor:
+    """Return the predictor of `model_dir` that runs the graph in `onnx_path` (not model.onnx)."""
+    loaded = load_model(model_dir)
+    scorer = OnnxTagScorer.from_model_dir(loaded.model, model_dir, onnx_path)
+    return TaggingPredictor(loaded._replace(model=scorer), model_dir, "fp32")
 
 
 def _assert_same(torch_results, onnx_results):
@@ -42,7 +52,7 @@ def onnx_file(model_dir, tmp_path_factory):
 
 @pytest.mark.parametrize("batch_size", [1, 3, 64])
 def test_onnx_predictor_equals_torch_predictor(predictor, model_dir, onnx_file, batch_size):
-    onnx_predictor = OnnxPredictor(model_dir, onnx_file)
+    onnx_predictor = onnx_predictor_of(model_dir, onnx_file)
     expected = predictor.predict(TEXTS, batch_size=batch_size)
     _assert_same(expected, onnx_predictor.predict(TEXTS, batch_size=batch_size))
     assert onnx_predictor.labels == predictor.labels and onnx_predictor.info() == predictor.info()
@@ -60,13 +70,14 @@ def test_other_encoders_heads_and_char_features_export(tmp_path, encoder, head, 
     api.train(config, tmp_path / "model", progress=False)
     path = export_onnx(tmp_path / "model")
     assert path == tmp_path / "model" / "model.onnx"
-    expected = Predictor(tmp_path / "model").predict(TEXTS, batch_size=4)
-    _assert_same(expected, OnnxPredictor(tmp_path / "model").predict(TEXTS, batch_size=4))
+    expected = nerkit.load(tmp_path / "model").predict(TEXTS, batch_size=4)
+    onnx_predictor = nerkit.load(tmp_path / "model", runtime="onnx")  # runs DIR/model.onnx
+    _assert_same(expected, onnx_predictor.predict(TEXTS, batch_size=4))
 
 
 def test_int8_quantized_model_runs(model_dir, tmp_path):
     path = export_onnx(model_dir, tmp_path / "q.onnx", quantize="int8")
-    results = OnnxPredictor(model_dir, path).predict(TEXTS)
+    results = onnx_predictor_of(model_dir, path).predict(TEXTS)
     assert len(results) == len(TEXTS)
     assert all(
         text[e.start : e.end] == e.text for text, found in zip(TEXTS, results) for e in found
@@ -75,7 +86,9 @@ def test_int8_quantized_model_runs(model_dir, tmp_path):
 
 def test_missing_onnx_file_is_a_user_error(model_dir, tmp_path):
     with pytest.raises(NerkitError, match="nerkit export"):
-        OnnxPredictor(model_dir, tmp_path / "none.onnx")
+        onnx_predictor_of(model_dir, tmp_path / "none.onnx")
+    with pytest.raises(NerkitError, match=r"model\.onnx.*does not exist.*nerkit export"):
+        nerkit.load(model_dir, runtime="onnx")  # the session model was never exported in place
 
 
 def test_cli_export(model_dir, tmp_path):

@@ -17,6 +17,9 @@ from nerkit.errors import DataFormatError, NerkitError
 from nerkit.extract import ExtractOptions, extract, split_sentences
 
 TEXTS = [example.text for example in EXAMPLES]
+# the defaults before extraction started one worker per core and picked the precision:
+# these tests compare with the fp32 predictor in this process
+OLD_DEFAULTS = {"workers": 1, "precision": "fp32"}
 
 
 def _read(path) -> list[dict]:
@@ -49,7 +52,7 @@ def test_text_input_gives_one_record_per_line_in_order(model_dir, predictor, tmp
     source = tmp_path / "in.txt"
     source.write_text("\n".join([*TEXTS, "", *TEXTS[:2]]) + "\n", encoding="utf-8")
     output = tmp_path / "out.jsonl"
-    options = ExtractOptions(shard_lines=3, keep_text=True)
+    options = ExtractOptions(shard_lines=3, keep_text=True, **OLD_DEFAULTS)
     summary = extract(model_dir, [source], output, options, progress=False)
     records = _read(output)
     assert summary.documents == len(records) == len(TEXTS) + 3 and summary.shards == 3
@@ -71,7 +74,9 @@ def test_long_documents_are_split_and_offsets_point_into_the_original(
     with gzip.open(source, "wt", encoding="utf-8") as handle:
         handle.write(json.dumps({"id": "doc-1", "body": document}, ensure_ascii=False) + "\n")
     output = tmp_path / "out.jsonl.gz"
-    options = ExtractOptions(input_format="jsonl", text_field="body", split_chars=20)
+    options = ExtractOptions(
+        input_format="jsonl", text_field="body", split_chars=20, **OLD_DEFAULTS
+    )
     extract(model_dir, [source], output, options, progress=False)
     (record,) = _read(output)
     assert record["id"] == "doc-1" and "text" not in record
@@ -93,7 +98,7 @@ def test_long_documents_are_split_and_offsets_point_into_the_original(
 def test_an_interrupted_run_resumes_from_finished_shards(model_dir, tmp_path, monkeypatch):
     source = tmp_path / "in.txt"
     source.write_text("\n".join(TEXTS * 2) + "\n", encoding="utf-8")
-    options = ExtractOptions(shard_lines=2)
+    options = ExtractOptions(shard_lines=2, **OLD_DEFAULTS)
     reference = tmp_path / "reference.jsonl"
     extract(model_dir, [source], reference, options, progress=False)
 
@@ -125,7 +130,10 @@ def test_resuming_with_other_options_is_refused(model_dir, tmp_path):
     parts.mkdir()
     (parts / "manifest.json").write_text("{}", encoding="utf-8")
     with pytest.raises(NerkitError, match="shards of a different run"):
-        extract(model_dir, [source], tmp_path / "out.jsonl", progress=False)
+        extract(
+            model_dir, [source], tmp_path / "out.jsonl", ExtractOptions(**OLD_DEFAULTS),
+            progress=False,
+        )  # fmt: skip
 
 
 def test_bad_jsonl_names_file_and_line(model_dir, tmp_path):
@@ -133,7 +141,8 @@ def test_bad_jsonl_names_file_and_line(model_dir, tmp_path):
     source.write_text('{"text": "张三"}\n{"content": "李四"}\n', encoding="utf-8")
     with pytest.raises(DataFormatError, match=r"in\.jsonl:2: expected an object with a string"):
         extract(
-            model_dir, [source], tmp_path / "o.jsonl", ExtractOptions(input_format="jsonl"),
+            model_dir, [source], tmp_path / "o.jsonl",
+            ExtractOptions(input_format="jsonl", **OLD_DEFAULTS),
             progress=False,
         )  # fmt: skip
 
@@ -142,8 +151,10 @@ def test_two_worker_processes_give_the_same_output(model_dir, tmp_path):
     source = tmp_path / "in.txt"
     source.write_text("\n".join(TEXTS * 3) + "\n", encoding="utf-8")
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
-    extract(model_dir, [source], one, ExtractOptions(shard_lines=4), progress=False)
-    extract(model_dir, [source], two, ExtractOptions(shard_lines=4, workers=2), progress=False)
+    extract(model_dir, [source], one, ExtractOptions(shard_lines=4, **OLD_DEFAULTS),
+            progress=False)  # fmt: skip
+    two_workers = ExtractOptions(shard_lines=4, workers=2, precision="fp32")
+    extract(model_dir, [source], two, two_workers, progress=False)
     strip = [[(e["start"], e["end"], e["label"]) for e in r["entities"]] for r in _read(one)]
     assert strip == [
         [(e["start"], e["end"], e["label"]) for e in r["entities"]] for r in _read(two)
@@ -156,11 +167,37 @@ def test_cli_extract_two_inputs(model_dir, tmp_path):
     second.write_text(TEXTS[1] + "\n" + TEXTS[2] + "\n", encoding="utf-8")
     output = tmp_path / "out.jsonl"
     result = CliRunner().invoke(
-        app, ["extract", str(model_dir), str(first), str(second), "--output", str(output)]
-    )
+        app,
+        ["extract", str(model_dir), str(first), str(second), "--output", str(output),
+         "--workers", "1", "--precision", "fp32"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert [(r["file"], r["line"]) for r in _read(output)] == [
         ("a.txt", 1),
         ("b.txt", 1),
         ("b.txt", 2),
     ]
+
+
+def test_defaults_are_one_worker_per_core_auto_precision_and_torch():
+    options = ExtractOptions()
+    assert (options.workers, options.precision, options.runtime) == (0, "auto", "torch")
+    with pytest.raises(NerkitError, match="runtime must be torch or onnx"):
+        ExtractOptions(runtime="tflite")
+
+
+def test_cli_extract_without_a_model_dir_uses_the_shipped_model(tmp_path):
+    import nerkit
+
+    source = tmp_path / "in.txt"
+    texts = ["姚明出生于上海。", "李四去了北京。"]
+    source.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    output = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        app, ["extract", str(source), "-o", str(output), "--workers", "1", "--precision", "fp32"]
+    )
+    assert result.exit_code == 0, result.output
+    expected = nerkit.load().predict(texts)
+    found = [[(e["start"], e["end"], e["label"]) for e in r["entities"]] for r in _read(output)]
+    assert found == [[(e.start, e.end, e.label) for e in entities] for entities in expected]
+    assert any(found)
