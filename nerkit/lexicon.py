@@ -159,15 +159,21 @@ class Lexicon:
     def __repr__(self) -> str:
         return f"Lexicon(words={len(self)})"
 
-    def prune(self, keep: Iterable[Sequence[str]] = (), most_frequent: int = 0) -> Lexicon:
-        """Return the words that occur in the `keep` sentences plus the `most_frequent` ones.
+    def prune(
+        self, keep: Iterable[Sequence[str]] = (), most_frequent: int = 0, min_count: int = 1
+    ) -> Lexicon:
+        """Return the words found `min_count` times in the `keep` sentences, plus the
+        `most_frequent` words of the lexicon.
 
         Words keep their frequencies and their relative order.
         """
-        chosen = np.zeros(len(self) + 2, dtype=bool)
+        if min_count < 1:
+            raise ValueError(f"min_count must be >= 1, got {min_count}")
+        found = np.zeros(len(self) + 2, dtype=np.int64)
         matcher = LexiconMatcher(self)
         for tokens in keep:
-            chosen[[word_id for _, _, word_id in matcher.find(tokens)]] = True
+            np.add.at(found, [word_id for _, _, word_id in matcher.find(tokens)], 1)
+        chosen = found >= min_count
         if most_frequent > 0:
             # stable sort: among equal frequencies the earlier word wins
             top = np.argsort(-self._frequencies, kind="stable")[:most_frequent]

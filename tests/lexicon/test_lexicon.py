@@ -102,6 +102,8 @@ def test_prune_keeps_corpus_words_and_the_most_frequent():
     assert pruned.words == ["中国", "篮协", "上海", "北京", "国"]  # 北京 wins the tie by order
     assert pruned.frequency("上海") == 50
     assert lexicon.prune(most_frequent=100) == lexicon
+    twice = [list("中国篮协"), list("中国")]
+    assert lexicon.prune(keep=twice, min_count=2).words == ["中国", "国"]
 
 
 def test_recount_counts_only_matches_no_longer_match_covers():
