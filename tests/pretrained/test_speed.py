@@ -16,7 +16,7 @@ FROZEN = {"freeze_embeddings": True, "freeze_layers": 1}
 
 def _windows(model, batch):
     """Return (ids, attention) of the windows the encoder would run for `batch`."""
-    encoder = model.encoder
+    encoder = model.token_encoder.encoder
     seen = {}
 
     def grab(module, args, kwargs):
@@ -33,22 +33,22 @@ def _windows(model, batch):
 
 def test_split_frozen_prefix_gives_the_same_emissions_as_the_whole_model(tmp_path, tiny_bert):
     model, batch, _ = model_and_batch(tmp_path, tiny_bert, "bert_bilstm", "crf", **FROZEN)
-    assert model.encoder._split is not None
+    assert model.token_encoder.encoder._split is not None
     model.eval()
     split = model.emissions(batch)
-    model.encoder._split = None
+    model.token_encoder.encoder._split = None
     torch.testing.assert_close(model.emissions(batch), split, atol=1e-5, rtol=0)
 
 
 def test_no_split_unless_embeddings_and_layers_are_frozen(tmp_path, tiny_bert):
     for encoder in ({}, {"freeze_layers": 1}, {"freeze_embeddings": True}):
         model, _, _ = model_and_batch(tmp_path, tiny_bert, "bert", "crf", **encoder)
-        assert model.encoder._split is None, encoder
+        assert model.token_encoder.encoder._split is None, encoder
 
 
 def test_frozen_states_are_cached_in_training_only_and_reused(tmp_path, tiny_bert):
     model, batch, _ = model_and_batch(tmp_path, tiny_bert, "bert", "crf", **FROZEN)
-    encoder = model.encoder
+    encoder = model.token_encoder.encoder
     ids, attention = _windows(model, batch)
     fresh = encoder._frozen_states(ids, attention)
     assert not encoder._cache  # eval mode: nothing kept
@@ -69,14 +69,14 @@ def test_zero_cache_budget_keeps_nothing(tmp_path, tiny_bert):
     )
     model.train()
     model.loss(batch).backward()
-    assert not model.encoder._cache
+    assert not model.token_encoder.encoder._cache
 
 
 def test_bf16_emissions_are_close_to_fp32(tmp_path, tiny_bert):
     model, batch, _ = model_and_batch(tmp_path, tiny_bert, "bert_idcnn", "crf")
     model.eval()
     full = model.emissions(batch)
-    model.encoder.config = model.encoder.config.model_copy(update={"precision": "bf16"})
+    model.token_encoder.encoder.config = model.token_encoder.encoder.config.model_copy(update={"precision": "bf16"})
     half = model.emissions(batch)
     assert half.dtype == torch.float32
     assert (half - full).abs().max() < 0.05 * full.abs().max()

@@ -11,12 +11,13 @@ import torch
 from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_corpus
 
 from nerkit import api
-from nerkit.models.config import load_config
-from nerkit.models.features import build_vocabs, collate, featurize
-from nerkit.training.data import tag_list, tagged_sequences
+from nerkit.encoders.config import BertConfig, BiLSTMConfig, IDCNNConfig
+from nerkit.encoders.features import Batch
+from nerkit.errors import NerkitError
+from nerkit.tasks import load_config
+from nerkit.tasks.base import Splits
 from nerkit.training.loop import make_optimizer
-from nerkit.training.run import build_model
-from nerkit.vocab import LabelSet
+from nerkit.training.run import prepare
 
 KINDS = ["bert", "bert_bilstm", "bert_idcnn"]
 TOPS: dict[str, dict[str, Any]] = {
@@ -63,14 +64,11 @@ def test_overfits_round_trips_and_loads_without_the_encoder_dir(
 def model_and_batch(tmp_path: Path, encoder_dir: Path, kind: str, head: str, **encoder: Any):
     """Return a fresh tagger and a batch of the whole tiny corpus with gold tags."""
     config = load_config(bert_config(write_corpus(tmp_path), encoder_dir, kind, head, **encoder))
-    pieces = tagged_sequences(EXAMPLES, config.model.tokenization, config.model.scheme, 64)
-    vocabs = build_vocabs([tokens for tokens, _ in pieces], config.model)
-    tags = tag_list(EXAMPLES, config.model.scheme)
-    model = build_model(config, vocabs, tags)
-    vocabs.subwords = model.subwords
-    labels = LabelSet(tags)
-    batch = collate([featurize(t, vocabs, config.model, labels.ids(g)) for t, g in pieces])
-    return model, batch, config
+    # the model and batches `nerkit train` would build (batch_size 8: one batch holds all 6)
+    prepared = prepare(config, Splits(list(EXAMPLES), [], []))
+    batches = prepared.batches(torch.Generator().manual_seed(0))
+    assert len(batches) == 1 and len(batches[0]) == len(EXAMPLES)
+    return prepared.model, batches[0], config
 
 
 @pytest.mark.parametrize("head", ["crf", "softmax"])
@@ -89,8 +87,9 @@ def test_frozen_parameters_get_no_gradient_and_no_optimizer_slot(tmp_path, tiny_
     )
     model.loss(batch).backward()
     frozen = {name for name, p in model.named_parameters() if not p.requires_grad}
-    assert "encoder.transformer.embeddings.word_embeddings.weight" in frozen
-    assert any(name.startswith("encoder.transformer.encoder.layer.0.") for name in frozen)
+    transformer = "token_encoder.encoder.transformer."
+    assert transformer + "embeddings.word_embeddings.weight" in frozen
+    assert any(name.startswith(transformer + "encoder.layer.0.") for name in frozen)
     assert not any(".layer.1." in name for name in frozen)
     for name, p in model.named_parameters():
         assert (p.grad is None) == (name in frozen), name
@@ -107,7 +106,7 @@ def test_encoder_learning_rate_is_its_own_parameter_group(tmp_path, tiny_bert):
     optimizer = make_optimizer(model, config.train)
     by_lr = {group["lr"]: group["params"] for group in optimizer.param_groups}
     assert set(by_lr) == {1e-4, config.train.lr}
-    transformer = {id(p) for p in model.encoder.transformer.parameters()}
+    transformer = {id(p) for p in model.token_encoder.encoder.transformer.parameters()}
     assert {id(p) for p in by_lr[1e-4]} == transformer
     assert not transformer & {id(p) for p in by_lr[config.train.lr]}
 
@@ -126,8 +125,6 @@ def test_padding_does_not_change_emissions(tmp_path, tiny_bert, pooling):
 
 
 def _row(batch, b):
-    from nerkit.models.features import Batch
-
     pieces = int((batch.piece_tokens[b] >= 0).sum())
     length = int(batch.mask[b].sum())
     return Batch(
@@ -136,3 +133,42 @@ def _row(batch, b):
         pieces=batch.pieces[b : b + 1, :pieces],
         piece_tokens=batch.piece_tokens[b : b + 1, :pieces],
     )
+
+
+@pytest.mark.parametrize("kind", ["bert_bilstm", "bert_idcnn"])
+def test_bert_with_a_top_kind_is_an_alias_of_bert_with_top(tmp_path, tiny_bert, kind):
+    raw = bert_config(write_corpus(tmp_path), tiny_bert, kind, "crf")
+    encoder = load_config(raw).model.encoder
+    assert isinstance(encoder, BertConfig) and encoder.kind == "bert"
+    expected = {
+        "bert_bilstm": BiLSTMConfig(hidden_size=32, dropout=0.0),
+        "bert_idcnn": IDCNNConfig(filters=32, num_blocks=1, dropout=0.0),
+    }[kind]
+    assert encoder.top == expected
+    plain = {k: v for k, v in raw["model"]["encoder"].items() if k not in ("bilstm", "idcnn")}
+    top = {"kind": kind.removeprefix("bert_"), **raw["model"]["encoder"][kind.removeprefix("bert_")]}
+    same = {**raw, "model": {**raw["model"], "encoder": {**plain, "kind": "bert", "top": top}}}
+    assert load_config(same) == load_config(raw)
+    # the alias' defaults are those of the former bert_bilstm / bert_idcnn configs
+    default = load_config({"data": {"train": "t"}, "model": {"encoder": {
+        "kind": kind, "name_or_path": str(tiny_bert)}}}).model.encoder.top  # fmt: skip
+    assert default == {
+        "bert_bilstm": BiLSTMConfig(hidden_size=128, dropout=0.1),
+        "bert_idcnn": IDCNNConfig(filters=128, num_blocks=2, dropout=0.1),
+    }[kind]
+    model, _, _ = model_and_batch(tmp_path, tiny_bert, kind, "crf")
+    assert model.token_encoder.top is not None
+    assert model.token_encoder.output_dim == model.token_encoder.top.output_dim
+
+
+def test_exporting_a_bert_model_is_a_one_line_nerkit_error(tmp_path, tiny_bert):
+    pytest.importorskip("onnx")
+    from nerkit.export import export_onnx
+
+    config = bert_config(write_corpus(tmp_path), tiny_bert, "bert", "crf")
+    config["train"]["epochs"] = 1
+    api.train(config, tmp_path / "model", progress=False)
+    with pytest.raises(NerkitError, match=r"^ONNX export does not cover pretrained encoders") as e:
+        export_onnx(tmp_path / "model")
+    assert "\n" not in str(e.value)
+    assert not (tmp_path / "model" / "model.onnx").exists()

@@ -14,7 +14,7 @@ from nerkit import api
 from nerkit.encoders import BertConfig, build_encoder
 from nerkit.encoders.pretrained import assign_windows
 from nerkit.errors import ConfigError
-from nerkit.models.config import load_config
+from nerkit.tasks import load_config
 from nerkit.types import Example, Span
 from pretrained.test_taggers import bert_config
 
@@ -86,8 +86,9 @@ def test_transformers_is_imported_only_by_the_pretrained_module_and_only_when_us
     assert importers == ["encoders/pretrained.py"]
     probe = (
         "import sys, nerkit, nerkit.api, nerkit.artifacts, nerkit.predict, nerkit.training.run\n"
-        "from nerkit.models.config import ModelConfig\n"
-        "from nerkit.models.tagger import Tagger\n"
+        "import nerkit.tasks.tagging.task, nerkit.encoders.token\n"
+        "from nerkit.tasks.tagging.config import ModelConfig\n"
+        "from nerkit.tasks.tagging.model import Tagger\n"
         "Tagger(ModelConfig(), {'tokens': 10}, ['O', 'B-X', 'I-X', 'E-X', 'S-X'])\n"
         "print('transformers' in sys.modules)\n"
     )
