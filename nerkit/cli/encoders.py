@@ -52,15 +52,23 @@ def prune(
     ],
     format: Annotated[
         str | None,
-        typer.Option("--format", help="Format of the corpus files (default: detected per file)."),
+        typer.Option(
+            "--format",
+            help="Format of the corpus files (default: detected per file); 'texts' reads "
+            "classification files (JSON lines / CSV / TSV with a 'text' field).",
+        ),
     ] = None,
 ) -> None:
-    """Copy a SentencePiece encoder keeping only the pieces char-level tagging of CORPUS uses."""
+    """Copy a SentencePiece encoder keeping only the pieces char-level reading of CORPUS uses."""
     from nerkit.data.formats import detect_format, read
     from nerkit.encoders import me5
+    from nerkit.tasks.classification.data import read_texts
 
-    texts = [
-        example.text for path in corpus for example in read(path, format or detect_format(path))
-    ]
+    def texts_of(path: Path) -> list[str]:
+        if format == "texts":
+            return [example.text for example in read_texts(path)]
+        return [example.text for example in read(path, format or detect_format(path))]
+
+    texts = [text for path in corpus for text in texts_of(path)]
     before, after = me5.prune(source, output, texts)
     typer.echo(f"kept {after} of {before} pieces from {len(texts)} texts; wrote {output}")

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from nerkit.config import DataConfig
+from nerkit.encoders.batching import bucketed_batches, epoch_batches
 from nerkit.encoders.features import Instance, collate, featurize
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
@@ -27,49 +28,7 @@ from nerkit.tasks.tagging.model import Tagger, upgrade_state_dict
 from nerkit.types import Example
 from nerkit.vocab import LabelSet
 
-__all__ = ["TASK", "TaggingTask", "bucketed_batches"]
-
-
-def bucketed_batches(
-    lengths: Sequence[int], batch_size: int, generator: torch.Generator, chunk_batches: int = 50
-) -> list[list[int]]:
-    """Return shuffled batches of indices; each batch holds sequences of similar length.
-
-    Indices are shuffled, cut into chunks of `chunk_batches` batches, sorted by length within
-    a chunk and split into batches; the batch order is then shuffled again.
-    """
-    order = torch.randperm(len(lengths), generator=generator).tolist()
-    chunk = batch_size * chunk_batches
-    batches: list[list[int]] = []
-    for first in range(0, len(order), chunk):
-        part = sorted(order[first : first + chunk], key=lambda k: lengths[k])
-        batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))
-    shuffled = torch.randperm(len(batches), generator=generator).tolist()
-    return [batches[k] for k in shuffled]
-
-
-def length_batches(instances: Sequence[Any], batch_size: int) -> Any:
-    """Return the `batches(generator)` of `Prepared`: collated length buckets of `instances`."""
-    lengths = [len(instance) for instance in instances]
-
-    def batches(generator: torch.Generator) -> list[Any]:
-        # collated lazily, one batch at a time, as the loop asks for them
-        return _Lazy(instances, bucketed_batches(lengths, batch_size, generator))
-
-    return batches
-
-
-class _Lazy(Sequence):  # type: ignore[type-arg]
-    """A sequence of batches collated when indexed, so an epoch never holds them all."""
-
-    def __init__(self, instances: Sequence[Any], indices: list[list[int]]) -> None:
-        self.instances, self.indices = instances, indices
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, k: int) -> Any:  # type: ignore[override]
-        return collate([self.instances[i] for i in self.indices[k]])
+__all__ = ["TASK", "TaggingTask", "bucketed_batches"]  # bucketed_batches: re-exported
 
 
 class TaggingTask:
@@ -125,7 +84,9 @@ class TaggingTask:
             vocabs=vocabs,
             labels=tags,
             train_size=len(instances),
-            batches=length_batches(instances, config.train.batch_size),
+            batches=epoch_batches(
+                instances, [len(x) for x in instances], config.train.batch_size, collate
+            ),
             evaluate=evaluate if splits.dev else None,
         )
 

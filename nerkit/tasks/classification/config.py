@@ -1,0 +1,61 @@
+"""The config of a classification run: the classifier's `model` section and the whole run.
+
+`task: classification` selects it. The model is a token encoder (any of nerkit's,
+`nerkit.encoders.config.TokenModelConfig`) whose states are pooled into one vector per
+text and projected to the classes. Texts longer than `max_length` tokens are truncated
+(their first `max_length` tokens are read).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, PositiveInt, model_validator
+
+from nerkit.config import RunConfig
+from nerkit.encoders.config import TokenModelConfig
+
+__all__ = ["ClassificationConfig", "ClassifierConfig"]
+
+
+class ClassifierConfig(TokenModelConfig):
+    """Token encoder + pooling + linear layer over the classes.
+
+    `pooling`: `max` or `mean` over the token states, `attention` (a learned query scores
+    every token; the states are averaged with those weights) or `first` (the first token).
+    `multi_label`: independent sigmoids, a text gets every label whose calibrated
+    probability is at least `threshold`; otherwise one softmax, one label per text.
+    `class_weights`: `balanced` weighs each class's loss by N / (classes * count), for
+    imbalanced data; or a mapping label -> weight. `calibrate`: after every epoch a
+    temperature T is fitted on the dev texts (minimum negative log-likelihood), so that the
+    saved model's probabilities are calibrated; predictions of single-label models never
+    change with T.
+    """
+
+    max_length: PositiveInt = 256
+    pooling: Literal["max", "mean", "attention", "first"] = "max"
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)  # on the pooled vector
+    multi_label: bool = False
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    class_weights: Literal["none", "balanced"] | dict[str, float] = "none"
+    calibrate: bool = True
+
+
+class ClassificationConfig(RunConfig):
+    """A whole classification run: data, model and training sections.
+
+    `data.format` is `jsonl`, `csv` or `tsv` (`auto`, the default here: by file suffix);
+    `data.text_field` and `data.label_field` name the JSON keys or column headers.
+    """
+
+    task: Literal["classification"] = "classification"
+    model: ClassifierConfig = ClassifierConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_format(cls, raw: Any) -> Any:
+        """Give `data.format` the classification default, `auto`, when it is not set."""
+        data = raw.get("data") if isinstance(raw, dict) else None
+        if isinstance(data, dict) and "format" not in data:
+            return {**raw, "data": {**data, "format": "auto"}}
+        return raw

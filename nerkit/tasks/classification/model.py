@@ -1,0 +1,176 @@
+"""The text classifier: token encoder -> pooling -> dropout -> linear, with a temperature.
+
+Single-label models score classes with one softmax (cross-entropy loss, optionally class
+weighted); multi-label models with independent sigmoids (binary cross-entropy). The
+calibration temperature T (a buffer, fitted on dev by `nerkit.tasks.classification.task`)
+divides the logits before the softmax or sigmoid; single-label predictions never change
+with T.
+
+Shapes: B batch, T padded length, H token-state size, C classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from nerkit.data.tokenize import tokenize
+from nerkit.encoders.features import Batch, Instance, Vocabs, collate, featurize
+from nerkit.encoders.token import TokenEncoder, parameter_groups
+from nerkit.runtime import eval_mode
+from nerkit.tasks.classification.config import ClassifierConfig
+
+__all__ = [
+    "ClassBatch",
+    "Pooling",
+    "TextClassifier",
+    "collate_texts",
+    "encode_texts",
+    "probabilities_of",
+    "text_logits",
+    "text_tokens",
+]
+
+
+@dataclass
+class ClassBatch:
+    """Token features of B texts and, in training, their targets."""
+
+    inputs: Batch
+    targets: Tensor | None = None  # (B,) long class ids, or (B, C) float 0/1 (multi-label)
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+
+class Pooling(nn.Module):
+    """One vector per text from token states: max, mean, attention or first token."""
+
+    def __init__(self, kind: str, dim: int) -> None:
+        super().__init__()
+        self.kind = kind
+        self.query = nn.Linear(dim, 1) if kind == "attention" else None
+
+    def forward(self, states: Tensor, mask: Tensor) -> Tensor:
+        """Return (B, H) from states (B, T, H) and mask (B, T)."""
+        match self.kind:
+            case "max":
+                return states.masked_fill(~mask.unsqueeze(2), float("-inf")).max(dim=1).values
+            case "mean":
+                weights = mask.unsqueeze(2).to(states.dtype)
+                return (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+            case "attention":
+                assert self.query is not None
+                scores = self.query(states).squeeze(2).masked_fill(~mask, float("-inf"))
+                weights = scores.softmax(dim=1).unsqueeze(2)  # (B, T, 1)
+                return (states * weights).sum(dim=1)
+            case "first":
+                return states[:, 0]
+        raise AssertionError(f"unhandled pooling {self.kind!r}")
+
+
+class TextClassifier(nn.Module):
+    """Classifies texts into `labels` (single-label softmax, or multi-label sigmoids)."""
+
+    def __init__(
+        self,
+        config: ClassifierConfig,
+        vocab_sizes: dict[str, int],
+        labels: list[str],
+        class_weights: list[float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.config, self.labels = config, list(labels)
+        self.token_encoder = TokenEncoder(config, vocab_sizes)
+        dim = self.token_encoder.output_dim
+        self.pooling = Pooling(config.pooling, dim)
+        self.dropout = nn.Dropout(config.dropout)
+        self.projection = nn.Linear(dim, len(labels))
+        weights = torch.tensor(class_weights or [1.0] * len(labels), dtype=torch.float32)
+        self.register_buffer("class_weights", weights)
+        self.register_buffer("temperature", torch.tensor(1.0))
+        self.precision = "fp32"
+
+    @property
+    def output_labels(self) -> list[str]:
+        """Return the classes in id order (saved as labels.json)."""
+        return list(self.labels)
+
+    def logits(self, batch: ClassBatch) -> Tensor:
+        """Return the unnormalised class scores (B, C), float32 whatever the precision."""
+        inputs = batch.inputs
+        device = inputs.mask.device.type
+        with torch.autocast(device, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            states = self.token_encoder(inputs)  # (B, T, H)
+            pooled = self.pooling(states, inputs.mask)
+            return self.projection(self.dropout(pooled)).float()
+
+    def loss(self, batch: ClassBatch) -> Tensor:
+        """Return the mean (class-weighted) cross-entropy of a batch, a scalar."""
+        if batch.targets is None:
+            raise ValueError("loss() needs a batch with targets")
+        logits = self.logits(batch)
+        if self.config.multi_label:
+            losses = nn.functional.binary_cross_entropy_with_logits(
+                logits, batch.targets, weight=self.class_weights, reduction="none"
+            )
+            return losses.sum(dim=1).mean()
+        return nn.functional.cross_entropy(logits, batch.targets, weight=self.class_weights)
+
+    @torch.no_grad()
+    def probabilities(self, batch: ClassBatch) -> Tensor:
+        """Return calibrated class probabilities (B, C): softmax, or sigmoids (multi-label)."""
+        return probabilities_of(
+            self.logits(batch), float(self.temperature), self.config.multi_label
+        )
+
+    def set_temperature(self, temperature: float) -> None:
+        """Set the calibration temperature T > 0 of `probabilities`."""
+        if not 0 < temperature < float("inf"):
+            raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+        self.temperature.fill_(float(temperature))
+
+    def parameter_groups(self, lr: float) -> list[dict[str, Any]]:
+        """Return optimizer parameter groups: the pretrained transformer at its own `lr`."""
+        return parameter_groups(self, self.token_encoder, lr)
+
+
+def text_tokens(text: str, config: ClassifierConfig) -> list[str]:
+    """Return the token strings a classifier reads: the first `max_length` (one "" if none)."""
+    tokens = [token.text for token in tokenize(text, mode=config.tokenization)]
+    return tokens[: config.max_length] or [""]  # an empty text is one unknown token
+
+
+def encode_texts(texts: Sequence[str], vocabs: Vocabs, config: ClassifierConfig) -> list[Instance]:
+    """Return the id features of each text's `text_tokens`."""
+    return [featurize(text_tokens(text, config), vocabs, config) for text in texts]
+
+
+def collate_texts(instances: Sequence[Instance], targets: Tensor | None = None) -> ClassBatch:
+    """Pad instances into a `ClassBatch` with optional targets (rows in the same order)."""
+    return ClassBatch(collate(instances), targets)
+
+
+@torch.no_grad()
+def text_logits(
+    model: TextClassifier, vocabs: Vocabs, texts: Sequence[str], batch_size: int = 64
+) -> Tensor:
+    """Return the logits (N, C) of texts in their order; batches are sorted by length."""
+    instances = encode_texts(texts, vocabs, model.config)
+    order = sorted(range(len(instances)), key=lambda k: len(instances[k]))
+    logits = torch.zeros(len(instances), len(model.labels))
+    with eval_mode(model):
+        for first in range(0, len(order), batch_size):
+            chunk = order[first : first + batch_size]
+            logits[chunk] = model.logits(collate_texts([instances[k] for k in chunk]))
+    return logits
+
+
+def probabilities_of(logits: Tensor, temperature: float, multi_label: bool) -> Tensor:
+    """Return class probabilities (N, C) of logits at a temperature."""
+    scaled = logits / temperature
+    return scaled.sigmoid() if multi_label else scaled.softmax(dim=1)

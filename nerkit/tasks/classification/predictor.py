@@ -1,0 +1,112 @@
+"""`ClassificationPredictor`: a loaded classifier -> labels of texts with calibrated scores.
+
+`predict` returns, per text, the predicted labels, most probable first: the top label of a
+single-label model (or its `top_k` best), every label at or above the stored threshold of a
+multi-label model. `predict_probabilities` gives every label's probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nerkit.errors import NerkitError
+from nerkit.runtime import resolve_precision
+from nerkit.tasks.base import LoadedModel
+from nerkit.tasks.classification.model import probabilities_of, text_logits
+
+__all__ = ["ClassificationPredictor", "TextLabel"]
+
+
+@dataclass(frozen=True)
+class TextLabel:
+    """A predicted label of a whole text and its calibrated probability."""
+
+    label: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {"label": self.label, "score": self.score}
+
+
+class ClassificationPredictor:
+    """A loaded text classifier that turns texts into labels with probabilities."""
+
+    task = "classification"
+
+    def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
+        self.path = Path(path)
+        self.model, self.config, self.vocabs, self.metadata = loaded
+        try:
+            self.model.precision = resolve_precision(precision)
+        except ValueError as error:
+            raise NerkitError(str(error)) from None
+
+    @property
+    def name(self) -> str:
+        """Return a short name for the model: its directory name."""
+        return str(self.metadata.get("name") or self.path.resolve().name)
+
+    @property
+    def labels(self) -> list[str]:
+        """Return the classes the model predicts, sorted."""
+        return sorted(self.model.labels)
+
+    @property
+    def precision(self) -> str:
+        """Return the precision the scores are computed in: "fp32" or "bf16"."""
+        return str(self.model.precision)
+
+    @property
+    def temperature(self) -> float:
+        """Return the calibration temperature of the probabilities."""
+        return float(self.model.temperature)
+
+    def info(self) -> dict[str, Any]:
+        """Return a JSON-ready description: name, task, labels, encoder, pooling, scores."""
+        model = self.config.model
+        return {
+            "name": self.name,
+            "task": self.task,
+            "labels": self.labels,
+            "multi_label": model.multi_label,
+            "threshold": model.threshold if model.multi_label else None,
+            "tokenization": model.tokenization,
+            "encoder": model.encoder.kind,
+            "pooling": model.pooling,
+            "precision": self.precision,
+            "temperature": self.temperature,
+            "dev": self.metadata.get("dev"),
+            "test": self.metadata.get("test"),
+        }
+
+    def predict_probabilities(
+        self, texts: list[str], batch_size: int = 64
+    ) -> list[dict[str, float]]:
+        """Return every label's calibrated probability for each text."""
+        if isinstance(texts, str):
+            raise TypeError("predict() takes a list of texts; wrap a single text in a list")
+        logits = text_logits(self.model, self.vocabs, texts, batch_size)
+        probabilities = probabilities_of(logits, self.temperature, self.config.model.multi_label)
+        labels = self.model.labels
+        return [
+            {label: round(p, 6) for label, p in zip(labels, row, strict=True)}
+            for row in probabilities.tolist()
+        ]
+
+    def predict(
+        self, texts: list[str], batch_size: int = 64, top_k: int = 1
+    ) -> list[list[TextLabel]]:
+        """Return the predicted labels of each text, most probable first (see module doc)."""
+        model = self.config.model
+        results = []
+        for scores in self.predict_probabilities(texts, batch_size):
+            ranked = sorted(scores.items(), key=lambda item: -item[1])
+            if model.multi_label:
+                chosen = [(label, p) for label, p in ranked if p >= model.threshold]
+            else:
+                chosen = ranked[:top_k]
+            results.append([TextLabel(label, p) for label, p in chosen])
+        return results

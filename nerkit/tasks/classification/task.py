@@ -1,0 +1,244 @@
+"""The classification task behind the `nerkit.tasks.base` protocol.
+
+`prepare` builds the label list and class weights from the training texts, vocabularies
+with pretrained vectors (`nerkit.encoders.token.prepare_inputs`), the seeded classifier,
+length-bucketed batches and the dev evaluation. After every epoch the evaluation fits the
+calibration temperature on the dev texts (when `model.calibrate`), so the model saved at
+the best epoch carries the temperature fitted for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from nerkit.config import DataConfig
+from nerkit.encoders.batching import epoch_batches
+from nerkit.encoders.token import prepare_inputs
+from nerkit.errors import ArtifactError, ConfigError
+from nerkit.tasks.base import LoadedModel, Prepared, Splits, check_data_file
+from nerkit.tasks.classification.config import ClassificationConfig, ClassifierConfig
+from nerkit.tasks.classification.data import TextExample, read_texts
+from nerkit.tasks.classification.metrics import ClassificationReport, score_labels
+from nerkit.tasks.classification.model import (
+    TextClassifier,
+    collate_texts,
+    encode_texts,
+    probabilities_of,
+    text_logits,
+    text_tokens,
+)
+
+__all__ = ["TASK", "ClassificationTask", "expected_calibration_error", "fit_temperature"]
+
+BINS = 10
+
+
+def _targets(examples: Sequence[TextExample], labels: list[str], multi_label: bool) -> Tensor:
+    index = {label: i for i, label in enumerate(labels)}
+    if not multi_label:
+        return torch.tensor([index[example.labels[0]] for example in examples], dtype=torch.long)
+    targets = torch.zeros(len(examples), len(labels))
+    for row, example in enumerate(examples):
+        for label in example.labels:
+            targets[row, index[label]] = 1.0
+    return targets
+
+
+def _check_labels(examples: Sequence[TextExample], multi_label: bool) -> None:
+    if multi_label:
+        return
+    several = next((e for e in examples if len(e.labels) != 1), None)
+    if several is not None:
+        raise ConfigError(
+            f"a single-label model needs one label per text, found {list(several.labels)!r} "
+            f"for {several.text[:40]!r} (set model.multi_label: true for multi-label data)"
+        )
+
+
+def class_weights(
+    examples: Sequence[TextExample], labels: list[str], config: ClassifierConfig
+) -> list[float] | None:
+    """Return the per-class loss weights `model.class_weights` asks for (None: all 1)."""
+    setting = config.class_weights
+    if setting == "none":
+        return None
+    if isinstance(setting, dict):
+        unknown = sorted(set(setting) - set(labels))
+        if unknown:
+            raise ConfigError(f"model.class_weights names labels not in the data: {unknown}")
+        return [float(setting.get(label, 1.0)) for label in labels]
+    counts = Counter(label for example in examples for label in example.labels)
+    total = sum(counts.values())
+    return [total / (len(labels) * max(counts[label], 1)) for label in labels]
+
+
+def fit_temperature(logits: Tensor, targets: Tensor, multi_label: bool) -> float:
+    """Return the temperature T in [0.05, 20] minimising the dev negative log-likelihood."""
+
+    def nll(temperature: float) -> float:
+        scaled = logits / temperature
+        if multi_label:
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(scaled, targets)
+        else:
+            loss = torch.nn.functional.cross_entropy(scaled, targets)
+        return float(loss)
+
+    grid = [
+        math.exp(math.log(0.05) + k * (math.log(20) - math.log(0.05)) / 120) for k in range(121)
+    ]
+    best = min(grid, key=nll)
+    # refine around the best grid point
+    fine = [best * math.exp(d / 200) for d in range(-10, 11)]
+    return min(fine, key=nll)
+
+
+def expected_calibration_error(probabilities: Tensor, targets: Tensor, multi_label: bool) -> float:
+    """Return the ECE over 10 equal-width confidence bins.
+
+    Single-label: the confidence of each text's predicted class against its correctness;
+    multi-label: every (text, label) probability against whether the label is gold.
+    """
+    if multi_label:
+        confidence, hits = probabilities.flatten(), targets.flatten().double()
+    else:
+        confidence, predicted = probabilities.max(dim=1)
+        hits = (predicted == targets).double()
+    bins = torch.clamp((confidence * BINS).long(), max=BINS - 1)
+    error = 0.0
+    for b in range(BINS):
+        chosen = bins == b
+        if chosen.any():
+            error += float(chosen.double().mean()) * abs(
+                float(confidence[chosen].double().mean()) - float(hits[chosen].mean())
+            )
+    return error
+
+
+def _predicted(
+    probabilities: Tensor, labels: list[str], config: ClassifierConfig
+) -> list[list[str]]:
+    if config.multi_label:
+        return [
+            [labels[c] for c, p in enumerate(row) if p >= config.threshold]
+            for row in probabilities.tolist()
+        ]
+    return [[labels[c]] for c in probabilities.argmax(dim=1).tolist()]
+
+
+def evaluate_texts(
+    model: TextClassifier, vocabs: Any, examples: Sequence[TextExample], calibrate: bool = False
+) -> tuple[ClassificationReport, dict[str, float]]:
+    """Return the report of a classifier on labelled texts, and its calibration figures.
+
+    With `calibrate`, the temperature is first fitted on these texts and set on the model.
+    """
+    config = model.config
+    known = [e for e in examples if set(e.labels) <= set(model.labels)]
+    logits = text_logits(model, vocabs, [e.text for e in examples])
+    extra: dict[str, float] = {}
+    if known:
+        rows = [i for i, e in enumerate(examples) if set(e.labels) <= set(model.labels)]
+        targets = _targets(known, model.labels, config.multi_label)
+        before = probabilities_of(logits[rows], 1.0, config.multi_label)
+        extra["ece_uncalibrated"] = expected_calibration_error(before, targets, config.multi_label)
+        if calibrate:
+            model.set_temperature(fit_temperature(logits[rows], targets, config.multi_label))
+        after = probabilities_of(logits[rows], float(model.temperature), config.multi_label)
+        extra["ece"] = expected_calibration_error(after, targets, config.multi_label)
+        extra["temperature"] = float(model.temperature)
+    probabilities = probabilities_of(logits, float(model.temperature), config.multi_label)
+    predicted = _predicted(probabilities, model.labels, config)
+    report = score_labels([list(e.labels) for e in examples], predicted, config.multi_label)
+    return report, extra
+
+
+class ClassificationTask:
+    """Labels of whole texts from pooled token states."""
+
+    name = "classification"
+
+    def read_examples(
+        self, path: Path, data: DataConfig, format: str | None = None
+    ) -> list[TextExample]:
+        """Return the labelled texts of a file (jsonl, csv or tsv)."""
+        return read_texts(
+            check_data_file(path), format or data.format, data.text_field, data.label_field
+        )
+
+    def build(
+        self, config: ClassificationConfig, vocab_sizes: dict[str, int], labels: list[str]
+    ) -> TextClassifier:
+        """Return an untrained classifier over the classes `labels`."""
+        return TextClassifier(config.model, vocab_sizes, labels)
+
+    def upgrade_state_dict(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Return saved weights unchanged (no older classifier layout exists)."""
+        return state
+
+    def prepare(
+        self, config: ClassificationConfig, splits: Splits, teacher: LoadedModel | None = None
+    ) -> Prepared:
+        """Return a new classifier over `splits.train`, its batches and its dev evaluation."""
+        if config.train.distill is not None:
+            raise ConfigError("train.distill is for tagging models; remove it for classification")
+        model_config = config.model
+        _check_labels(splits.train, model_config.multi_label)
+        labels = sorted({label for example in splits.train for label in example.labels})
+        if len(labels) < 2 and not model_config.multi_label:
+            raise ConfigError(f"classification needs at least 2 labels in train, found {labels}")
+        inputs = prepare_inputs(
+            [text_tokens(e.text, model_config) for e in splits.train], model_config
+        )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.train.seed)
+            weights = class_weights(splits.train, labels, model_config)
+            model = TextClassifier(model_config, inputs.vocabs.sizes(), labels, weights)
+        model.token_encoder.init_pretrained(inputs)
+        vocabs = inputs.vocabs
+        features = encode_texts([e.text for e in splits.train], vocabs, model_config)
+        targets = _targets(splits.train, labels, model_config.multi_label)
+        rows = list(zip(features, targets, strict=True))
+
+        def collate(items: list[Any]) -> Any:
+            return collate_texts([x for x, _ in items], torch.stack([t for _, t in items]))
+
+        def evaluate() -> tuple[float, dict[str, Any]]:
+            report, extra = evaluate_texts(model, vocabs, splits.dev, model_config.calibrate)
+            return report.main_score, {**report.summary(), **extra}
+
+        return Prepared(
+            model=model,
+            vocabs=vocabs,
+            labels=labels,
+            train_size=len(rows),
+            batches=epoch_batches(
+                rows, [len(x) for x in features], config.train.batch_size, collate
+            ),
+            evaluate=evaluate if splits.dev else None,
+        )
+
+    def report(self, loaded: LoadedModel, examples: Sequence[TextExample]) -> ClassificationReport:
+        """Return the classification report of a loaded classifier on labelled texts."""
+        return evaluate_texts(loaded.model, loaded.vocabs, examples)[0]
+
+    def predictor(self, loaded: LoadedModel, path: Path, precision: str, runtime: str) -> Any:
+        """Return a `ClassificationPredictor` (torch runtime only)."""
+        from nerkit.tasks.classification.predictor import ClassificationPredictor
+
+        if runtime != "torch":
+            raise ArtifactError(f"{path} is a classification model: only the torch runtime runs it")
+        return ClassificationPredictor(loaded, path, precision)
+
+    def ensemble(self, members: Sequence[LoadedModel]) -> Any:
+        """Raise ArtifactError: ensembles are built for taggers only."""
+        raise ArtifactError("ensembles of classification models are not supported")
+
+
+TASK = ClassificationTask()
