@@ -85,7 +85,7 @@ def test_multi_label_learns_label_sets_with_the_stored_threshold(tmp_path):
 
 
 def test_balanced_class_weights_follow_the_label_counts(tmp_path):
-    rows = TEXTS + [("还行吧，很好", "pos"), ("很好很好", "pos")]  # 5 pos, 3 neg
+    rows = [*TEXTS, ("还行吧，很好", "pos"), ("很好很好", "pos")]  # 5 pos, 3 neg
     config = load_config(
         tiny_classifier_config(write_texts(tmp_path, rows), class_weights="balanced")
     )
