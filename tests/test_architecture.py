@@ -11,19 +11,32 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "nerkit"
 
 # unit -> layer; a unit is a top-level module or subpackage of nerkit
 LAYERS = {
-    "errors": 0, "types": 0, "checksums": 0,
-    "schemes": 1, "vocab": 1,
-    "crf": 2, "encoders": 2, "data": 2,
-    "models": 3, "evaluation": 3,
-    "artifacts": 4,
-    "training": 5, "predict": 5,
-    "api": 6, "extract": 6, "export": 6, "ensemble": 6,
-    "server": 7, "annotate": 7, "cli": 8, "__main__": 9,
+    "errors": 0, "types": 0, "checksums": 0, "config": 0,
+    "schemes": 1, "vocab": 1, "lexicon": 1,
+    "crf": 2, "encoders": 2, "data": 2, "runtime": 2,
+    "evaluation": 3,
+    "tasks": 4,
+    "artifacts": 5,
+    "training": 6, "predict": 6,
+    "api": 7, "extract": 7, "export": 7,
+    "server": 8, "annotate": 8,
+    "cli": 9,
+    "__main__": 10,
 }  # fmt: skip
+# imports allowed within one layer, on top of the lower layers
+SIDEWAYS = {"config": {"errors"}, "lexicon": {"vocab"}}
+# the torch-free low floor: what each of these units may import of nerkit
+TORCH_FREE = {
+    "lexicon": {"errors", "types", "vocab", "checksums"},
+    "config": {"errors"},
+}
+DATA_FOLDERS = {"resources"}  # shipped files (the default model), no code
 WEB_STACK = {"typer", "fastapi", "uvicorn", "starlette"}
 
 
@@ -51,6 +64,8 @@ def _modules() -> list[Path]:
 def test_every_unit_has_a_layer():
     units = {_unit(p) for p in _modules()}
     assert units <= set(LAYERS), f"add {sorted(units - set(LAYERS))} to LAYERS and DESIGN.md"
+    for folder in DATA_FOLDERS:  # a data folder holds no module, so it needs no layer
+        assert (PACKAGE / folder).is_dir() and not list((PACKAGE / folder).rglob("*.py"))
 
 
 def test_imports_only_point_to_lower_layers():
@@ -62,6 +77,8 @@ def test_imports_only_point_to_lower_layers():
             if parts[0] != "nerkit" or len(parts) < 2 or parts[1] not in LAYERS:
                 continue
             target = parts[1]
+            if target in SIDEWAYS.get(unit, ()):
+                continue
             if target != unit and LAYERS[target] >= LAYERS[unit]:
                 problems.append(f"{path.relative_to(PACKAGE)} imports {name}")
     assert not problems, "imports against the layer order:\n" + "\n".join(problems)
@@ -85,8 +102,21 @@ def test_only_front_ends_import_the_web_stack():
             assert name.split(".")[0] not in WEB_STACK, f"{path} imports {name}"
 
 
-def test_importing_nerkit_loads_nothing_heavy():
+def test_torch_free_units_import_only_their_allowed_nerkit_units_and_no_torch():
+    for unit, allowed in TORCH_FREE.items():
+        paths = [PACKAGE / f"{unit}.py"] if (PACKAGE / f"{unit}.py").is_file() else []
+        paths += list((PACKAGE / unit).rglob("*.py")) if (PACKAGE / unit).is_dir() else []
+        for path in paths:
+            for name in _imports(path):
+                parts = name.split(".")
+                assert parts[0] not in {"torch", "transformers"}, (path, name)
+                if parts[0] == "nerkit" and len(parts) > 1 and parts[1] in LAYERS:
+                    assert parts[1] in allowed | {unit}, (path, name)
+
+
+@pytest.mark.parametrize("module", ["nerkit", "nerkit.config", "nerkit.tasks"])
+def test_importing_nerkit_its_config_or_the_task_registry_loads_nothing_heavy(module):
     heavy = "{'torch', 'transformers', 'typer', 'fastapi'}"
-    code = f"import sys, nerkit; print(sorted({heavy} & set(sys.modules)))"
+    code = f"import sys, {module}; print(sorted({heavy} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
