@@ -164,7 +164,7 @@ def test_label_studio_mention_mismatch_names_the_task_line(tmp_path):
 
 
 def test_brat_discontinuous_relations_and_other_lines(tmp_path):
-    (tmp_path / "d.txt").write_text("New York and Paris", encoding="utf-8")
+    (tmp_path / "d.txt").write_text("New-York and Paris", encoding="utf-8")
     ann = (
         "T1\tLOC 0 3;4 8\tNew York\nT2\tLOC 13 18\tParis\n"
         "R1\tnear Arg1:T2 Arg2:T1\n#1\tNote T2\tx\n"
@@ -202,6 +202,9 @@ def test_detect_format(tmp_path):
     for (name, content), fmt in zip(cases.items(), expected, strict=True):
         assert detect_format(_write(tmp_path, name, content)) == fmt, name
     (tmp_path / "br").mkdir()
+    with pytest.raises(NerkitError, match=r"holds no brat \.txt/\.ann files"):
+        detect_format(tmp_path / "br")  # R16: an empty directory is not taken for brat
+    (tmp_path / "br" / "x.txt").write_text("x", encoding="utf-8")
     assert detect_format(tmp_path / "br") == "brat"
     with pytest.raises(NerkitError, match=r"cannot tell the format.*conll, cluener"):
         detect_format(_write(tmp_path, "f.txt", "just prose\n"))

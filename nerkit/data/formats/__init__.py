@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from nerkit.data.formats import brat, cluener, conll, doccano, jsonl, label_studio
+from nerkit.data.formats._io import open_input
 from nerkit.errors import NerkitError
 from nerkit.types import Example
 
 __all__ = ["FORMATS", "detect_format", "read", "write"]
 
 FORMATS = ("conll", "cluener", "jsonl", "doccano", "label-studio", "brat")
-_PEEK_BYTES = 65536
+_PEEK_BYTES = 16 << 20  # enough for a first JSON line of several MB (R15)
+_MAX_RECORDS = 50
+_WHOLE_JSON_BYTES = 64 << 20
 _TAG = re.compile(r"^(O|[BIEMSLU]-\S+|-DOCSTART-)$")
 
 
@@ -69,49 +72,122 @@ def write(examples: Iterable[Example], path: Path | str, format: str, **options:
 
 
 def _json_kind(record: Any) -> str | None:
-    """Return the JSON-lines format one record looks like, or None."""
+    """Return the JSON-lines format one record shows, or None when it could be several."""
     if not isinstance(record, dict):
         return None
-    if isinstance(record.get("label"), dict):
+    label = record.get("label")
+    if isinstance(label, dict):
         return "cluener"
-    if isinstance(record.get("label"), list):
+    if isinstance(label, list) or "cats" in record or isinstance(record.get("data"), str):
         return "doccano"
     entities = record.get("entities")
-    if isinstance(entities, list) and entities and isinstance(entities[0], dict):
-        return "doccano" if "start_offset" in entities[0] else "jsonl"
-    if "spans" in record or "entities" in record:
+    if isinstance(entities, list) and entities:
+        first = entities[0]
+        if isinstance(first, list):
+            return "doccano"  # the intent/slot shape
+        if isinstance(first, dict):
+            return "doccano" if "start_offset" in first else "jsonl"
+    if "spans" in record:
         return "jsonl"
     return None
 
 
-def _sniff(head: str) -> str | None:
-    stripped = head.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("["):
-        return "label-studio"
-    if stripped.startswith("{"):
+def _head_lines(path: Path) -> tuple[list[str], bool]:
+    """Return up to _MAX_RECORDS non-blank decoded lines, and whether the file has more."""
+    lines: list[str] = []
+    budget = _PEEK_BYTES
+    with open_input(path) as handle:
+        while len(lines) < _MAX_RECORDS and budget > 0:
+            raw = handle.readline(budget)
+            if not raw:
+                return lines, False
+            budget -= len(raw)
+            line = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+            if line.strip():
+                lines.append(line)
+        return lines, True
+
+
+def _sniff_json(path: Path, lines: list[str]) -> str | None:
+    """Return the kind of the first record that shows one (I7a: not only the first record)."""
+    records = []
+    for line in lines:
         try:
-            return _json_kind(json.loads(stripped.splitlines()[0]))
-        except json.JSONDecodeError:
-            return None
-    lines = [line for line in stripped.splitlines()[:-1] if line.strip()]
-    if lines and all(_TAG.match(line.split()[-1]) for line in lines[:50]):
-        return "conll"
+            records.append(json.loads(line))
+        except (ValueError, RecursionError):
+            continue  # one broken line must not hide the format; the reader reports it
+    for record in records:
+        kind = _json_kind(record)
+        if kind is not None:
+            return kind
+    if any(isinstance(r, dict) and ("entities" in r or "relations" in r) for r in records):
+        return "jsonl"  # every entity list empty: nerkit's jsonl reads that as it is
+    if not records and path.stat().st_size <= _WHOLE_JSON_BYTES:
+        return _sniff_whole_json(path)
     return None
 
 
+def _sniff_whole_json(path: Path) -> str | None:
+    """Return "label-studio" for one pretty-printed task object, else None."""
+    try:
+        with open_input(path) as handle:
+            whole = json.loads(handle.read().decode("utf-8", errors="replace").lstrip("\ufeff"))
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(whole, dict) and isinstance(whole.get("data"), dict):
+        return "label-studio"
+    return None
+
+
+def _sniff_conll(lines: list[str]) -> bool:
+    rows = [line.split() for line in lines if line.split()[0] != "-DOCSTART-"]
+    if not rows:
+        return False
+    width = max(len(row) for row in rows)
+    for column in [-1, *range(1, width)]:
+        tags = sum(1 for row in rows if len(row) > 1 and _TAG.match(row[column % len(row)]))
+        if tags >= max(1, int(0.9 * len(rows))):
+            return True
+    return False
+
+
+def _sniff(path: Path) -> str | None:
+    lines, _ = _head_lines(path)
+    if not lines:
+        return None
+    first = lines[0].lstrip(" \t\r\n")
+    if first.startswith("["):
+        return "label-studio"
+    if first.startswith("{"):
+        return _sniff_json(path, lines)
+    return "conll" if _sniff_conll(lines) else None
+
+
 def detect_format(path: Path | str) -> str:
-    """Return the format of a file or directory from its extension and first bytes."""
+    """Return the format of a file or directory from its extension and first records.
+
+    A directory holding .txt/.ann files, a .ann file or a file with a sibling .ann is brat;
+    otherwise up to 50 lines (1 MB) are looked at: see docs/formats.md.
+    """
     path = Path(path)
-    if path.is_dir() or path.suffix == ".ann" or path.with_suffix(".ann").exists():
+    if path.is_dir():
+        if any(path.glob("*.ann")) or any(path.glob("*.txt")):
+            return "brat"
+        raise NerkitError(
+            f"cannot tell the format of the directory {str(path)!r}: it holds no brat "
+            ".txt/.ann files (name a data file, or a brat directory)"
+        )
+    if path.suffix == ".ann" or path.with_suffix(".ann").is_file():
         return "brat"
-    found = None
-    if path.is_file():
-        with open(path, "rb") as handle:
-            head = handle.read(_PEEK_BYTES).decode("utf-8", errors="replace")
-        found = _sniff(head + "\n")
+    if not path.exists():
+        raise NerkitError(f"the data file {str(path)!r} does not exist")
+    found = _sniff(path)
     if found is None:
+        with open_input(path) as handle:
+            utf16 = handle.read(2) in (b"\xff\xfe", b"\xfe\xff")
+        hint = "it looks like UTF-16; re-encode it as UTF-8" if utf16 else "pass it explicitly"
         raise NerkitError(
             f"cannot tell the format of {path}; expected one of {', '.join(FORMATS)} "
-            "(pass it explicitly, e.g. --from conll)"
+            f"({hint}, e.g. --from conll)"
         )
     return found

@@ -2,7 +2,9 @@
 
 Offsets in the file are code-point indices with an INCLUSIVE end (``text[start:end + 1]`` is
 the mention, which the reader checks); they become end-exclusive Spans. ``"label"`` may be
-missing (the unlabelled test set); an ``"id"`` is kept as Example.id.
+missing (the unlabelled test set); an ``"id"`` is kept as Example.id. The format holds no
+relations or attributes: the writer refuses examples that have some unless
+``drop_unsupported=True``.
 """
 
 from __future__ import annotations
@@ -12,19 +14,23 @@ from pathlib import Path
 from typing import Any
 
 from nerkit.data.formats._io import (
-    iter_text_records,
+    Where,
+    json_lines,
     make_example,
+    parse_records,
     record_id,
+    text_record,
     to_span,
     write_json_lines,
 )
+from nerkit.data.formats._io import drop_unsupported as _drop
 from nerkit.errors import DataFormatError
 from nerkit.types import Example, Span
 
 __all__ = ["read_cluener", "write_cluener"]
 
 
-def _spans(labels: Any, text: str, where: tuple[Path, int]) -> list[Span]:
+def _spans(labels: Any, text: str, where: Where) -> list[Span]:
     if not isinstance(labels, dict):
         raise DataFormatError(
             *where, f'expected "label" as {{type: {{mention: [[s, e]]}}}}, found {labels!r}'
@@ -34,6 +40,11 @@ def _spans(labels: Any, text: str, where: tuple[Path, int]) -> list[Span]:
         if not isinstance(mentions, dict):
             raise DataFormatError(*where, f"expected {{mention: [[s, e]]}} for {label!r}")
         for mention, positions in mentions.items():
+            if not isinstance(positions, list):
+                raise DataFormatError(
+                    *where,
+                    f"expected [[start, end_inclusive], ...] for {mention!r}, found {positions!r}",
+                )
             for position in positions:
                 if not (isinstance(position, list) and len(position) == 2):
                     raise DataFormatError(
@@ -46,11 +57,17 @@ def _spans(labels: Any, text: str, where: tuple[Path, int]) -> list[Span]:
     return spans
 
 
-def read_cluener(path: Path | str, *, errors: str = "strict") -> Iterator[Example]:
-    """Yield one Example per non-blank line."""
-    for record, where in iter_text_records(Path(path), errors):
-        spans = _spans(record.get("label", {}), record["text"], where)
-        yield make_example(record["text"], spans, (), record_id(record), {"line": where[1]})
+def _parse(line: str, where: Where) -> Example:
+    record = text_record(line, where)
+    spans = _spans(record.get("label", {}), record["text"], where)
+    return make_example(record["text"], spans, (), record_id(record), {"line": where[1]})
+
+
+def read_cluener(
+    path: Path | str, *, errors: str = "strict", skip_invalid: bool = False
+) -> Iterator[Example]:
+    """Yield one Example per non-blank line (`skip_invalid`: log and skip malformed lines)."""
+    return parse_records(json_lines(Path(path), errors), _parse, skip_invalid=skip_invalid)
 
 
 def to_record(example: Example) -> dict[str, Any]:
@@ -65,6 +82,15 @@ def to_record(example: Example) -> dict[str, Any]:
     return record
 
 
-def write_cluener(examples: Iterable[Example], path: Path | str) -> int:
-    """Write one CLUENER JSON object per Example; return how many were written."""
-    return write_json_lines((to_record(e) for e in examples), Path(path))
+def write_cluener(
+    examples: Iterable[Example], path: Path | str, *, drop_unsupported: bool = False
+) -> int:
+    """Write one CLUENER JSON object per Example (atomically); return how many were written.
+
+    An example with relations or attributes is an error unless `drop_unsupported`.
+    """
+    kept = (
+        _drop(e, "cluener", relations=False, attributes=False, drop=drop_unsupported)
+        for e in examples
+    )
+    return write_json_lines((to_record(e) for e in kept), Path(path))

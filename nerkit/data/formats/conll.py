@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nerkit.data.alignment import spans_to_token_tags, token_tags_to_spans
-from nerkit.data.formats._io import iter_lines
+from nerkit.data.formats._io import drop_unsupported as _drop
+from nerkit.data.formats._io import iter_lines, located
+from nerkit.data.safe_write import atomic_open
 from nerkit.data.tokenize import TokenizeMode, is_wide, tokenize
 from nerkit.errors import DataFormatError, NerkitError, SchemeError
 from nerkit.schemes import Scheme, detect_scheme, parse_scheme, split_tag, violations
-from nerkit.types import Example, Token
+from nerkit.types import Example, Span, Token
 
-__all__ = ["join_tokens", "read_conll", "write_conll"]
+__all__ = ["join_tokens", "read_conll", "snap_span", "write_conll"]
 
 logger = logging.getLogger(__name__)
 DOCSTART = "-DOCSTART-"
@@ -174,7 +177,8 @@ def read_conll(
     detected = scheme is None
     resolved = _detect(path, tag_column, errors) if scheme is None else _parse(scheme)
     for rows, doc, docstart in _sentences(path, errors):
-        example = _example(rows, path, resolved, tag_column)
+        with located((path, rows[0][0])):
+            example = _example(rows, path, resolved, tag_column)
         example.meta.update({"doc": doc, "scheme_detected": detected})
         if docstart:
             example.meta["docstart"] = True
@@ -185,29 +189,72 @@ def _parse(scheme: Scheme | str) -> Scheme:
     return scheme if isinstance(scheme, Scheme) else parse_scheme(scheme)
 
 
-def _sentence_lines(
-    example: Example, index: int, scheme: Scheme, mode: TokenizeMode, delimiter: str
-) -> list[str]:
-    tokens = example.tokens if example.tokens is not None else tuple(tokenize(example.text, mode))
-    tags, rejected = spans_to_token_tags(tokens, example.spans, scheme)
+def snap_span(tokens: Sequence[Token], span: Span, text: str) -> Span | None:
+    """Return the span trimmed of edge whitespace and widened to whole tokens, or None.
+
+    label-studio-converter's rule for CoNLL export: ``' Jane Smith'`` -> ``Jane Smith``,
+    ``'ane'`` -> ``Jane``. None when no token lies inside the trimmed span.
+    """
+    start, end = span.start, span.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    covered = [t for t in tokens if t.start < end and start < t.end]
+    if start == end or not covered:
+        return None
+    return Span(covered[0].start, covered[-1].end, span.label)
+
+
+def _rejected(example: Example, index: int, span: Span, tokens: Sequence[Token]) -> NerkitError:
+    name = f"document {index}" + (f" (id {example.id!r})" if example.id else "")
+    starts, ends = {t.start for t in tokens}, {t.end for t in tokens}
+    aligned = span.start in starts and span.end in ends
+    why = "overlaps another span" if aligned else "does not start and end on token boundaries"
+    mention = example.mention(span)
+    hint = _HINTS[aligned]
+    if not aligned and mention != mention.strip():
+        hint = "trim it: snap_spans=True, or --snap-spans"
+    elif not aligned:
+        hint += "; or widen it to whole tokens: snap_spans=True, or --snap-spans"
+    return NerkitError(
+        f"{name}: span [{span.start}, {span.end}) {span.label} {mention!r} {why}; "
+        f"CoNLL needs one tag per token ({hint})"
+    )
+
+
+def _sentence_lines(example: Example, index: int, options: _WriteOptions) -> tuple[list[str], bool]:
+    """Return the lines of one sentence, and whether reading them back changes the text."""
+    tokens = example.tokens
+    if tokens is None:
+        tokens = tuple(tokenize(example.text, options.tokenize_mode))
+    spans: Sequence[Span] = example.spans
+    if options.snap_spans:
+        snapped = [snap_span(tokens, s, example.text) for s in spans]
+        missing = [s for s, new in zip(spans, snapped, strict=True) if new is None]
+        if missing:
+            raise _rejected(example, index, missing[0], tokens)
+        spans = sorted({s for s in snapped if s is not None})
+    tags, rejected = spans_to_token_tags(tokens, spans, options.scheme)
     if rejected:
-        name = f"document {index}" + (f" (id {example.id!r})" if example.id else "")
-        span = rejected[0]
-        starts, ends = {t.start for t in tokens}, {t.end for t in tokens}
-        aligned = span.start in starts and span.end in ends
-        why = "overlaps another span" if aligned else "does not start and end on token boundaries"
-        raise NerkitError(
-            f"{name}: span [{span.start}, {span.end}) {span.label} "
-            f"{example.mention(span)!r} {why}; CoNLL needs one tag per token "
-            f"({_HINTS[aligned]})"
-        )
+        raise _rejected(example, index, rejected[0], tokens)
     middle = example.meta.get("columns") if example.tokens is not None else None
-    if not middle or len(middle) != len(tokens):
+    if not options.keep_columns or not middle or len(middle) != len(tokens):
         middle = [()] * len(tokens)
-    return [
-        delimiter.join([tok.text, *extra, tag])
+    lines = [
+        options.delimiter.join([tok.text, *extra, tag])
         for tok, extra, tag in zip(tokens, middle, tags, strict=True)
     ]
+    return lines, bool(tokens) and join_tokens([t.text for t in tokens])[0] != example.text
+
+
+@dataclass(frozen=True)
+class _WriteOptions:
+    scheme: Scheme
+    tokenize_mode: TokenizeMode
+    delimiter: str
+    snap_spans: bool
+    keep_columns: bool
 
 
 def write_conll(
@@ -217,23 +264,41 @@ def write_conll(
     scheme: Scheme | str = "BIO",
     tokenize_mode: TokenizeMode = "word",
     delimiter: str = " ",
+    snap_spans: bool = False,
+    keep_columns: bool = True,
+    drop_unsupported: bool = False,
 ) -> int:
     """Write one sentence per Example (tags in `scheme`); return the number of sentences written.
 
     Uses Example.tokens, or ``tokenize(text, tokenize_mode)`` when they are None; middle columns
-    in ``meta["columns"]`` and ``meta["docstart"]`` are written back. A span that does not fall
-    on token boundaries (or overlaps another) is an error naming the document. Documents without
-    tokens cannot be represented and are skipped.
+    in ``meta["columns"]`` (unless `keep_columns` is False) and ``meta["docstart"]`` are written
+    back. A span that does not fall on token boundaries (or overlaps another) is an error naming
+    the document, unless `snap_spans` trims edge whitespace and widens it to whole tokens first.
+    Documents without tokens are skipped. The format holds no relations or attributes: refused
+    unless `drop_unsupported`. The file is replaced atomically.
     """
-    resolved = _parse(scheme)
-    written = 0
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+    options = _WriteOptions(_parse(scheme), tokenize_mode, delimiter, snap_spans, keep_columns)
+    if not delimiter or delimiter.strip() != "" or "\n" in delimiter:
+        raise ValueError(f"delimiter must be spaces or tabs, got {delimiter!r}")
+    written = lossy = 0
+    with atomic_open(path, "w", encoding="utf-8", newline="\n") as handle:
         for index, example in enumerate(examples):
-            lines = _sentence_lines(example, index, resolved, tokenize_mode, delimiter)
+            example = _drop(
+                example, "conll", relations=False, attributes=False, drop=drop_unsupported
+            )
+            lines, changed = _sentence_lines(example, index, options)
+            lossy += changed
             if example.meta.get("docstart"):
                 width = len(lines[0].split(delimiter)) if lines else 2
                 handle.write(delimiter.join([DOCSTART, *["-X-"] * (width - 2), "O"]) + "\n\n")
             if lines:
                 handle.write("\n".join(lines) + "\n\n")
                 written += 1
+    if lossy:
+        logger.warning(
+            "%s: %d documents have spacing that CoNLL cannot keep (reading the file back joins "
+            "the tokens by its text rule, so their text and offsets change)",
+            path,
+            lossy,
+        )
     return written

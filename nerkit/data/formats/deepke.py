@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from nerkit.data.formats._io import iter_lines
+from nerkit.data.safe_write import atomic_open
 from nerkit.data.schema import AttributeType, RelationType, Schema
 from nerkit.data.spans import has_overlaps
 from nerkit.errors import DataFormatError, NerkitError
@@ -319,7 +320,7 @@ def _meta(
 
 
 def _write(rows: Iterator[list[str | int]], header: tuple[str, ...], path: Path) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
+    with atomic_open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)

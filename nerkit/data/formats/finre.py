@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from nerkit.data.formats._io import iter_lines
+from nerkit.data.safe_write import atomic_open
 from nerkit.data.spans import has_overlaps
 from nerkit.errors import DataFormatError, NerkitError
 from nerkit.types import Example, Relation, Span
@@ -165,7 +166,7 @@ def write_finre(examples: Iterable[Example], path: Path | str) -> int:
     where that policy looks moves (only the strings survive).
     """
     count = 0
-    with open(Path(path), "w", encoding="utf-8", newline="\n") as handle:
+    with atomic_open(Path(path), "w", encoding="utf-8", newline="\n") as handle:
         for example in examples:
             _check_writable(example)
             for rel in example.relations:
