@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,13 +29,16 @@ def trained(tmp_path_factory):
     directory = tmp_path_factory.mktemp("cli")
     corpus = write_corpus(directory)
     config = directory / "config.yaml"
-    config.write_text(yaml.safe_dump(tiny_config(corpus), allow_unicode=True), encoding="utf-8")
+    raw = tiny_config(corpus)
+    raw["data"]["test"] = str(corpus)
+    config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     result = runner.invoke(
         app,
         ["train", str(config), "--output", str(directory / "model"), "--set", "train.epochs=40"],
     )
     assert result.exit_code == 0, result.output
-    assert "best dev F1 1.0000" in result.output
+    line = r"best dev score 1\.0000 at epoch \d+; test precision 100\.00, recall 100\.00, f1 100\.00"
+    assert re.search(line + "; saved to ", result.output), result.output
     return directory, corpus
 
 

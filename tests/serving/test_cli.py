@@ -33,3 +33,24 @@ def test_serve_missing_model_dir_is_a_user_error(tmp_path):
 def test_serve_rejects_non_positive_limits(model_dir, option):
     result = runner.invoke(app, ["serve", str(model_dir), option, "0"])
     assert result.exit_code == 2
+
+
+def test_serve_without_a_model_dir_serves_the_shipped_model(monkeypatch):
+    import uvicorn
+    from fastapi.testclient import TestClient
+
+    from nerkit.api import DEFAULT_MODEL_DIR
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(app))
+    result = runner.invoke(app, ["serve", "--runtime", "torch"])
+    assert result.exit_code == 0, result.output
+    assert str(DEFAULT_MODEL_DIR) in result.output
+    with TestClient(calls[0]) as client:
+        assert client.get("/model").json()["name"] == "default"
+
+
+def test_serve_rejects_an_unknown_runtime(model_dir):
+    result = runner.invoke(app, ["serve", str(model_dir), "--runtime", "tflite"])
+    assert result.exit_code != 0
+    assert "runtime must be one of torch, onnx" in str(result.exception)
