@@ -67,6 +67,32 @@ def test_state_dict_round_trip_gives_identical_outputs(tmp_path):
     assert torch.equal(module(*inputs), loaded(*inputs))
 
 
+@pytest.mark.parametrize("shape", [(0, 0, 4, 1), (2, 0, 4, 1), (1, 3, 4, 1)])
+def test_empty_and_tiny_inputs_keep_their_shape(shape):
+    module = SoftLexiconEmbedding(len(LEXICON) + 2, 3)
+    output = module(torch.zeros(shape, dtype=torch.long), torch.zeros(shape))
+    assert output.shape == (shape[0], shape[1], 12) and not output.any()
+
+
+# the tracer's warnings are about the shape checks of forward, true for every input here
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning", "ignore::DeprecationWarning")
+def test_exports_to_onnx_with_dynamic_batch_length_and_k(tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    module = SoftLexiconEmbedding(len(LEXICON) + 2, 3).eval()
+    matcher = LexiconMatcher(LEXICON)
+    axes = {0: "batch", 1: "length", 3: "k"}
+    torch.onnx.export(
+        module, tensors(matcher.batch_sets(SENTENCES[2:])), str(tmp_path / "m.onnx"),
+        input_names=["ids", "weights"], output_names=["features"],
+        dynamic_axes={"ids": axes, "weights": axes}, opset_version=17, dynamo=False,
+    )  # fmt: skip
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
+    ids, weights = tensors(matcher.batch_sets(SENTENCES))
+    (output,) = session.run(None, {"ids": ids.numpy(), "weights": weights.numpy()})
+    assert np.allclose(output, module(ids, weights).detach().numpy(), atol=1e-6)
+
+
 def test_mismatched_inputs_are_refused():
     module = SoftLexiconEmbedding(len(LEXICON) + 2, 2)
     with pytest.raises(ValueError, match=r"\(B, T, 4, K\)"):
