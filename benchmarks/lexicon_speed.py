@@ -1,7 +1,8 @@
 """Measure lexicon matching and SoftLexicon set building on MSRA sentences, one core.
 
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/lexicon_speed.py \
-        --lexicon jieba-0.42.1.tar.gz [--sentences 20000] [--batch-size 64] [--repeats 3]
+        --lexicon jieba-0.42.1.tar.gz [--sentences 20000] [--batch-size 64] [--repeats 3] \
+        [--dim 50]
 
 `--lexicon` is jieba's ``dict.txt``, the jieba 0.42.1 sdist that holds it
 (``pip download --no-deps jieba==0.42.1``), or a lexicon written by `Lexicon.save`.
@@ -11,9 +12,11 @@ the pure-Python prefix table) it reports sentences per second for matching alone
 nerkit's backends, matching plus B/M/E/S sets one sentence at a time and in batches (in
 input order, and sorted by length as nerkit's inference batches them), best of `--repeats`,
 per second of CPU time of the process (robust to other jobs on the machine).
-pyahocorasick is measured for matching only (it is not a nerkit backend): its trie
-searches the children of a node one by one, which is slow on an alphabet of thousands of
-Chinese characters.
+pyahocorasick is measured for matching only (it is not a nerkit backend): its trie looks
+up the children of a node by a linear scan, slow on an alphabet of thousands of Chinese
+characters (the root has one child per character that starts a word). Last, the forward
+pass of `SoftLexiconEmbedding` (`--dim`, one thread) on the same batches, against the plain
+embedding-multiply-sum it replaces.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from torch import nn
 
 from nerkit.lexicon import Lexicon, LexiconMatcher
 
@@ -99,6 +104,36 @@ def pyahocorasick_matcher(lexicon: Lexicon) -> Callable[[Sequence[str]], list] |
     return find
 
 
+def pooling(
+    lexicon: Lexicon, batches: list[list[list[str]]], n: int, args: argparse.Namespace
+) -> None:
+    """Print the rate of SoftLexiconEmbedding's forward (one thread) vs embedding-multiply-sum."""
+    import torch
+
+    from nerkit.encoders.lexicon import SoftLexiconEmbedding
+
+    torch.set_num_threads(1)
+    matcher = LexiconMatcher(lexicon)
+    inputs = [tuple(map(torch.from_numpy, matcher.batch_sets(batch))) for batch in batches]
+    module = SoftLexiconEmbedding(len(lexicon) + 2, args.dim).eval()
+    table = nn.Embedding.from_pretrained(module.embedding.weight.detach())
+
+    def bag() -> None:
+        for ids, weights in inputs:
+            module(ids, weights)
+
+    def multiply_sum() -> None:
+        for ids, weights in inputs:
+            (table(ids) * weights.unsqueeze(-1)).sum(dim=3).flatten(2)
+
+    with torch.inference_mode():
+        print(
+            f"pooling, D={args.dim}, 1 thread, batches sorted by length: sentences/s: "
+            f"SoftLexiconEmbedding (EmbeddingBag) {best_rate(bag, n, args.repeats):,.0f}, "
+            f"embedding * weights, sum {best_rate(multiply_sum, n, args.repeats):,.0f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lexicon", type=Path, required=True)
@@ -106,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentences", type=int, default=20000)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--dim", type=int, default=50, help="word vector size for pooling")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -153,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{best_rate(batched, n, args.repeats):,.0f}, sorted by length "
             f"{best_rate(lambda: batched(batches=sorted_batches), n, args.repeats):,.0f}"
         )
+    pooling(lexicon, sorted_batches, n, args)
     find = pyahocorasick_matcher(lexicon)
     if find is None:
         print("pyahocorasick: not installed")
