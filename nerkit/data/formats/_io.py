@@ -51,6 +51,7 @@ DecodeErrors = Literal["strict", "replace"]
 Where = tuple[Path, int]
 T = TypeVar("T")
 _BOM = "\ufeff"
+_LOGGED_SKIPS = 5
 # What reading a record of the wrong shape raises: indexing a str, iterating an int, ...
 _SHAPE_ERRORS = (TypeError, ValueError, KeyError, IndexError, AttributeError)
 
@@ -160,7 +161,9 @@ def parse_records(
             if not skip_invalid:
                 raise
             skipped += 1
-            logger.warning("skipped an invalid record: %s", error)
+            # The first few in full; a file with thousands of bad lines gets the count below.
+            level = logging.WARNING if skipped <= _LOGGED_SKIPS else logging.DEBUG
+            logger.log(level, "skipped an invalid record: %s", error)
             continue
         yield example
     if skipped and where is not None:

@@ -109,7 +109,12 @@ def _check_tag(path: Path, number: int, tag: str, scheme: Scheme | None) -> None
     try:
         prefix, _ = split_tag(tag)
     except SchemeError as error:
-        raise DataFormatError(path, number, str(error)) from None
+        raise DataFormatError(
+            path,
+            number,
+            str(error),
+            hint="if the tag is in another column, name it: tag_column= / --tag-column",
+        ) from None
     if scheme is not None and prefix != "O" and prefix not in _PREFIXES[scheme]:
         raise DataFormatError(
             path,
