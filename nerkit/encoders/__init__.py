@@ -34,6 +34,17 @@ __all__ = [
 ]
 
 
+def _require_transformers() -> None:
+    import importlib.util
+
+    from nerkit.errors import ConfigError
+
+    if importlib.util.find_spec("transformers") is None:
+        raise ConfigError(
+            "pretrained (bert) encoders need transformers (pip install 'nerkit[bert]')"
+        )
+
+
 def build_encoder(config: EncoderConfig, input_dim: int) -> nn.Module:
     """Instantiate the encoder a config describes; the one place that dispatches on kind."""
     match config:
@@ -56,6 +67,7 @@ def build_encoder(config: EncoderConfig, input_dim: int) -> nn.Module:
         case BertConfig():
             # the one place `transformers` gets imported, and only for these kinds;
             # the encoder reads sub-words (batch.pieces), not `input_dim` features
+            _require_transformers()
             from nerkit.encoders.pretrained import PretrainedEncoder
 
             return PretrainedEncoder(config)

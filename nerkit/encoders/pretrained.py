@@ -34,7 +34,8 @@ import json
 import logging
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -175,15 +176,32 @@ def assign_windows(n: int, size: int, stride: int) -> tuple[list[tuple[int, int]
     return bounds, choice
 
 
+@contextmanager
+def _quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load report and progress bar (the missing pooler is unused)."""
+    from transformers.utils import logging as hf_logging
+
+    verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def _load_model(name_or_path: str) -> nn.Module:
     name_or_path = _resolve(name_or_path)
     _check_local(name_or_path)
     path = Path(name_or_path)
-    if (path / MARKER).is_file():  # a saved nerkit model: architecture here, weights elsewhere
-        config = transformers.AutoConfig.from_pretrained(str(path))
-        model = transformers.AutoModel.from_config(config)
-    else:
-        model = transformers.AutoModel.from_pretrained(name_or_path, dtype=torch.float32)
+    with _quiet_transformers():
+        if (path / MARKER).is_file():  # a saved nerkit model: architecture here, weights apart
+            config = transformers.AutoConfig.from_pretrained(str(path))
+            model = transformers.AutoModel.from_config(config)
+        else:
+            model = transformers.AutoModel.from_pretrained(name_or_path, dtype=torch.float32)
     if getattr(model, "pooler", None) is not None:
         model.pooler = None  # unused by a tagger; would never get a gradient
     return model
