@@ -48,6 +48,7 @@ __all__ = [
     "PAD_ID",
     "SETS",
     "Lexicon",
+    "LexiconError",
     "LexiconMatcher",
     "LexiconSets",
 ]
@@ -262,14 +263,17 @@ class LexiconMatcher:
         self, lexicon: Lexicon, backend: Backend = "auto", none_frequency: float = 1.0
     ) -> None:
         if len(lexicon) == 0:
-            raise LexiconError("expected a lexicon with at least one word, found an empty one")
+            raise LexiconError(
+                "expected a lexicon with at least one word, found an empty one "
+                "(if pruning emptied it, keep more: most_frequent > 0)"
+            )
         if none_frequency <= 0:
             raise ValueError(f"none_frequency must be > 0, got {none_frequency}")
         if backend == "auto":
             backend = "daachorse" if _has_daachorse() else "python"
         if backend not in ("daachorse", "python"):
             raise ValueError(f"backend must be 'auto', 'daachorse' or 'python', got {backend!r}")
-        self.lexicon, self.backend = lexicon, backend
+        self.lexicon, self.backend, self.none_frequency = lexicon, backend, none_frequency
         self._frequency = lexicon.frequencies.astype(np.float64)
         self._frequency[NONE_ID] = none_frequency
         if backend == "daachorse":
@@ -280,6 +284,11 @@ class LexiconMatcher:
         else:
             self._prefixes = _prefix_table(lexicon.words)
             self._id_offset = 0
+
+    def __reduce__(self) -> tuple[type[LexiconMatcher], tuple[Lexicon, str, float]]:
+        # rebuilt from the lexicon when pickled (e.g. into DataLoader worker processes):
+        # the daachorse automaton cannot be pickled
+        return (LexiconMatcher, (self.lexicon, self.backend, self.none_frequency))
 
     def find(self, tokens: Sequence[str]) -> list[tuple[int, int, int]]:
         """Return every match as (start, end, word id) in token offsets, end exclusive.

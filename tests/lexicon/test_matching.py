@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import pickle
 
 import numpy as np
 import pytest
@@ -86,6 +87,16 @@ def test_backends_agree_on_sets():
     python = LexiconMatcher(MIXED_LEXICON, backend="python").batch_sets(sentences)
     rust = LexiconMatcher(MIXED_LEXICON, backend="daachorse").batch_sets(sentences)
     assert np.array_equal(python.ids, rust.ids) and np.array_equal(python.weights, rust.weights)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_pickled_matcher_finds_the_same(backend):
+    matcher = LexiconMatcher(MIXED_LEXICON, backend=backend, none_frequency=0.5)
+    copy = pickle.loads(pickle.dumps(matcher))
+    assert copy.backend == backend and copy.lexicon == MIXED_LEXICON
+    tokens = list(MIXED)
+    assert copy.find(tokens) == matcher.find(tokens)
+    assert np.array_equal(copy.sets(tokens).weights, matcher.sets(tokens).weights)
 
 
 def test_an_empty_token_is_refused():
