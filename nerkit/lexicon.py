@@ -272,7 +272,7 @@ class LexiconMatcher:
     Args:
         lexicon: The words to find; ids are the lexicon's (see the module docstring).
         backend: "daachorse" (a double-array Aho-Corasick automaton in Rust, the fastest),
-            "python" (a dict of word prefixes, no dependency, about 4x slower on MSRA) or
+            "python" (a dict of word prefixes, no dependency; 3x slower sets on MSRA) or
             "auto" (daachorse when it is installed). Both give identical results.
         none_frequency: The frequency z that NONE counts in the weights of its token.
     """
