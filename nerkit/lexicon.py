@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
@@ -59,6 +60,7 @@ NONE_ID = 1
 NONE = "<none>"
 SETS = ("B", "M", "E", "S")
 _MAGIC = "nerkit-lexicon 1"
+_WHITESPACE = re.compile(r"\s")  # matches exactly the characters for which str.isspace() is True
 Backend = Literal["auto", "daachorse", "python"]
 
 
@@ -73,8 +75,14 @@ class Lexicon:
         pairs = words.items() if isinstance(words, Mapping) else words
         merged: dict[str, int] = {}
         for word, frequency in pairs:
-            _check_word(word, frequency)
-            merged[word] = max(merged.get(word, 0), int(frequency))
+            if not (type(word) is str and type(frequency) is int and frequency > 0):
+                _check_word(word, frequency)  # raises unless a numpy integer
+            if frequency > merged.get(word, 0):
+                merged[word] = int(frequency)
+        # one scan of all words: per-character checks would double the time to load a lexicon
+        if "" in merged or _WHITESPACE.search("\0".join(merged)):
+            for word in merged:
+                _check_word(word, 1)
         self._words = list(merged)
         self._index = {word: i + 2 for i, word in enumerate(self._words)}
         self._frequencies = np.fromiter(merged.values(), dtype=np.int64, count=len(merged))
