@@ -62,6 +62,7 @@ SETS = ("B", "M", "E", "S")
 _MAGIC = "nerkit-lexicon 1"
 _WHITESPACE = re.compile(r"\s")  # matches exactly the characters for which str.isspace() is True
 Backend = Literal["auto", "daachorse", "python"]
+LexiconFormat = Literal["auto", "words", "jieba", "nerkit"]
 
 
 class LexiconError(NerkitError):
@@ -86,6 +87,24 @@ class Lexicon:
         self._words = list(merged)
         self._index = {word: i + 2 for i, word in enumerate(self._words)}
         self._frequencies = np.fromiter(merged.values(), dtype=np.int64, count=len(merged))
+
+    @classmethod
+    def read(cls, path: Path | str, format: LexiconFormat = "auto") -> Lexicon:
+        """Read a lexicon file; "auto" tells a saved lexicon (gzip), jieba (3 fields) or a list.
+
+        Auto-detection looks at the gzip magic bytes, then at the first non-blank line: three
+        fields are jieba's ``word frequency tag``, one or two a word list.
+        """
+        path = Path(path)
+        if format == "auto":
+            format = _detect_format(path)
+        if format == "nerkit":
+            return cls.load(path)
+        if format == "jieba":
+            return cls.read_jieba(path)
+        if format == "words":
+            return cls.read_text(path)
+        raise ValueError(f"format must be auto, words, jieba or nerkit, got {format!r}")
 
     @classmethod
     def read_text(cls, path: Path | str) -> Lexicon:
@@ -221,6 +240,18 @@ def _check_word(word: object, frequency: object) -> None:
         raise LexiconError(f"expected an integer frequency for {word!r}, found {frequency!r}")
     if frequency < 1:
         raise LexiconError(f"expected a frequency >= 1 for {word!r}, found {frequency!r}")
+
+
+def _detect_format(path: Path) -> LexiconFormat:
+    """Return "nerkit" for a gzip file, "jieba" when the first line has 3 fields, else "words"."""
+    if not path.is_file():
+        raise LexiconError(f"lexicon: expected a lexicon file, found no file {path}")
+    with open(path, "rb") as handle:
+        if handle.read(2) == b"\x1f\x8b":
+            return "nerkit"
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        first = next((line.split() for line in handle if line.strip()), [])
+    return "jieba" if len(first) == 3 else "words"
 
 
 def _read_lines(path: Path, frequency_required: bool) -> Iterator[tuple[str, int]]:

@@ -69,6 +69,23 @@ def test_format_errors_name_file_and_line(tmp_path, reader, text, message):
         getattr(Lexicon, reader)(path)
 
 
+def test_read_detects_the_format(tmp_path):
+    (tmp_path / "dict.txt").write_text("中国 3 ns\n上海 2 ns\n", encoding="utf-8")
+    (tmp_path / "words.txt").write_text("中国 3\n上海\n", encoding="utf-8")
+    Lexicon({"中国": 3, "上海": 2}).save(tmp_path / "saved.lexicon")
+    expected = {"dict.txt": [3, 2], "words.txt": [3, 1], "saved.lexicon": [3, 2]}
+    for name, frequencies in expected.items():
+        lexicon = Lexicon.read(tmp_path / name)
+        assert lexicon.words == ["中国", "上海"] and lexicon.frequencies.tolist()[2:] == frequencies
+    assert Lexicon.read(tmp_path / "dict.txt", format="jieba") == Lexicon.read(
+        tmp_path / "dict.txt"
+    )
+    with pytest.raises(DataFormatError, match="expected a word and a frequency"):
+        Lexicon.read(tmp_path / "dict.txt", format="words")
+    with pytest.raises(NerkitError, match="found no file"):
+        Lexicon.read(tmp_path / "missing.txt")
+
+
 def test_a_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(NerkitError, match="found no file"):
         Lexicon.read_text(tmp_path / "nope.txt")
