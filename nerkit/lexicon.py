@@ -140,7 +140,7 @@ class Lexicon:
         pairs = []
         for number, line in enumerate(lines[1:], start=2):
             word, _, frequency = line.partition("\t")
-            if line and not frequency.isdigit():
+            if line and not frequency.isdecimal():
                 raise DataFormatError(path, number, f"expected word<TAB>count, got {line!r}")
             if line:
                 pairs.append((word, int(frequency)))
@@ -274,7 +274,7 @@ def _read_lines(path: Path, frequency_required: bool) -> Iterator[tuple[str, int
                     hint="words cannot contain whitespace",
                 )  # fmt: skip
             frequency = fields[1] if len(fields) > 1 else "1"
-            if not frequency.isdigit() or int(frequency) < 1:
+            if not frequency.isdecimal() or int(frequency) < 1:
                 raise DataFormatError(
                     path, number, f"expected a positive integer frequency, got {frequency!r}"
                 )

@@ -59,6 +59,7 @@ def test_jieba_dict_reads_word_frequency_and_tag(tmp_path):
         ("read_jieba", "中国 3 ns\n上海\n", "dict.txt:2: expected 'word frequency"),
         ("read_text", "中国 3 ns\n", "dict.txt:1: expected a word and a frequency"),
         ("read_text", "中国 3\n上海 x\n", "dict.txt:2: expected a positive integer"),
+        ("read_text", "中国 ²\n", "dict.txt:1: expected a positive integer"),
         ("read_jieba", "中国 0 ns\n", "dict.txt:1: expected a positive integer"),
     ],
 )
