@@ -26,7 +26,7 @@ from msra import MSRA_TEST
 import nerkit
 from nerkit.api import DEFAULT_MODEL_DIR, calibrate
 from nerkit.data.formats import read
-from nerkit.models.calibration import binary_nll, reliability
+from nerkit.tasks.tagging.calibration import binary_nll, reliability
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,18 +22,17 @@ import json
 import tempfile
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import provenance
 import torch
 
-from nerkit.models.config import load_config
-from nerkit.models.features import build_vocabs, featurize
-from nerkit.training.data import load_splits, tag_list, tagged_sequences
-from nerkit.training.loop import fit, num_threads
-from nerkit.training.run import build_model
-from nerkit.training.scoring import score_examples, summary
-from nerkit.vocab import LabelSet
+from nerkit.runtime import num_threads
+from nerkit.tasks import load_config
+from nerkit.tasks.tagging.scoring import score_examples, summary
+from nerkit.training.loop import fit
+from nerkit.training.run import prepare, read_splits
 
 VARIANTS = ("train+decode", "decode-only", "none")
 
@@ -50,38 +49,33 @@ def constraints(crf: torch.nn.Module, mask: torch.Tensor):
 
 
 def run_variant(config, variant: str) -> dict:
-    splits = load_splits(config)
-    model_config = config.model
-    tags = tag_list(splits.train, model_config.scheme)
-    pieces = tagged_sequences(
-        splits.train, model_config.tokenization, model_config.scheme, config.data.max_length
-    )
-    vocabs = build_vocabs([tokens for tokens, _ in pieces], model_config)
-    model = build_model(config, vocabs, tags)
+    splits = read_splits(config)
+    # exactly what `nerkit train` builds (vocabularies, pretrained vectors, seeded model)
+    prepared = prepare(config, splits)
+    model, vocabs = prepared.model, prepared.vocabs
     crf = model.head.crf
     scheme_mask = crf.allowed.clone()
     free = torch.ones_like(scheme_mask)
     if variant != "train+decode":
         crf.allowed.copy_(free)
     decode_mask = free if variant == "none" else scheme_mask
-    labels = LabelSet(tags)
-    instances = [featurize(tokens, vocabs, model_config, labels.ids(t)) for tokens, t in pieces]
     best: dict = {"dev": -1.0}
 
-    def evaluate() -> dict:
+    def score(examples: list) -> dict:
+        return summary(score_examples(model, vocabs, config.model, examples))
+
+    def evaluate() -> tuple[float, dict]:
         with constraints(crf, decode_mask):
-            dev = summary(score_examples(model, vocabs, config, splits.dev))
+            dev = score(splits.dev)
             if dev["f1"] > best["dev"]:
-                best.update(
-                    dev=dev["f1"], test=summary(score_examples(model, vocabs, config, splits.test))
-                )
-        return dev
+                best.update(dev=dev["f1"], test=score(splits.test))
+        return dev["f1"], dev
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch, num_threads(config.train.num_threads):
         result = fit(
-            model, instances, config.train, Path(scratch),
-            evaluate=evaluate, save_best=lambda scores: None, progress=False,
+            replace(prepared, evaluate=evaluate), config.train, Path(scratch),
+            save_best=lambda scores: None, progress=False,
         )  # fmt: skip
     return {
         "variant": variant,

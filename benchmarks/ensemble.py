@@ -5,10 +5,10 @@ Usage (from anywhere; the members' data paths resolve against the repository roo
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/ensemble.py \
         /work/runs/resume_lac_s42 /work/runs/resume_lac_s1 ... [--save DIR] [--record]
 
-Scores every member alone and the ensemble (`nerkit.ensemble`: mean emissions, averaged
-CRF, one decode) on the dev and test files of the first member's config, and prints a
-table. Nothing is chosen on test: the ensemble is all the members given. `--save DIR`
-writes an ensemble directory (`ensemble.json`) loadable by `EnsemblePredictor(DIR)`;
+Scores every member alone and the ensemble (`nerkit.tasks.tagging.ensemble.Ensemble`: mean
+emissions, averaged CRF, one decode) on the dev and test files of the first member's config,
+and prints a table. Nothing is chosen on test: the ensemble is all the members given.
+`--save DIR` writes an ensemble directory (`ensemble.json`) loadable by `nerkit.load(DIR)`;
 `--record` appends one line to benchmarks/results/ner.jsonl (config "ensemble").
 """
 
@@ -23,17 +23,16 @@ from typing import Any
 import provenance
 import torch
 
-from nerkit.artifacts import load_model
-from nerkit.ensemble import load_ensemble, save_ensemble
-from nerkit.training.data import load_splits
-from nerkit.training.scoring import score_examples, summary
+from nerkit.artifacts import load_ensemble, load_model, save_ensemble
+from nerkit.tasks.tagging.scoring import score_examples, summary
+from nerkit.training.run import read_splits
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _score(model: Any, vocabs: Any, config: Any, examples: list) -> dict[str, float]:
     started = time.perf_counter()
-    scores = summary(score_examples(model, vocabs, config, examples))
+    scores = summary(score_examples(model, vocabs, config.model, examples))
     scores["sents_per_s"] = round(len(examples) / (time.perf_counter() - started), 1)
     return scores
 
@@ -57,7 +56,7 @@ def main() -> None:
     members = [member.resolve() for member in args.members]
     os.chdir(ROOT)
     _, config, _, _ = load_model(members[0])
-    splits = load_splits(config)  # dev carved from train exactly as in training when no file
+    splits = read_splits(config)  # dev carved from train exactly as in training when no file
     dev, test = splits.dev, splits.test
     print("| model | dev F1 | test P / R / F1 | test sents/s |\n| --- | --- | --- | --- |")
     for member in members:

@@ -5,8 +5,9 @@ joined; ../shared/data/msra/msra_test_bio):
 
 * `nerkit.extract.extract` with 1 and 2 worker processes (wall clock of the whole call,
   worker start-up and model loading included, output written as gzip JSON lines);
-* `Predictor.predict` in this process (the model alone, no I/O);
-* with --onnx, `OnnxPredictor` on the fp32 and the int8 export of the same model;
+* `nerkit.load(MODEL_DIR).predict` in this process (the model alone, no I/O);
+* with --onnx, the ONNX runtime (`nerkit.tasks.tagging.onnx.OnnxTagScorer`) on the fp32 and
+  the int8 export of the same model;
 * with --chinesener, ChineseNER 0.1 (PyPI, a BiLSTM-CRF that tags one sentence per call).
   It needs a one-line patch for current torch (a uint8 mask in `masked_fill_`); the
   script applies it to a temporary copy of the installed package, never in place.
@@ -19,8 +20,10 @@ sentences/s with 2 workers):
 
 `--repeat N` tags the test sentences N times over (a bulk input, so that worker start-up
 and model loading do not dominate); `--precision` lists the precisions `extract` is timed
-with (see `nerkit.predict.Predictor`). Every line printed is also appended to
-benchmarks/results/extract_speed.jsonl with the date and commit.
+with (see `nerkit.predict.load`). Every line printed is also appended to
+benchmarks/results/extract_speed.jsonl with the date and commit; the `system` names of
+the in-process runs ("Predictor.predict", "OnnxPredictor") are kept from the earlier API
+so that the series stay comparable.
 """
 
 from __future__ import annotations
@@ -42,10 +45,11 @@ import provenance
 import torch
 from msra import MSRA_TEST, msra_sentences
 
+from nerkit.artifacts import load_model
 from nerkit.data.formats import read
 from nerkit.evaluation.metrics import score_spans
 from nerkit.extract import ExtractOptions, extract
-from nerkit.predict import Predictor
+from nerkit.predict import load
 from nerkit.types import Entity, Span
 
 _BYTE_MASK = "cur_bp.masked_fill_(mask[idx].view(batch_size, 1).expand(batch_size, tag_size), 0)"
@@ -102,14 +106,18 @@ def time_onnx(
     limit: int,
 ) -> None:
     """Time the fp32 and int8 ONNX exports; report agreement with torch and MSRA test F1."""
-    from nerkit.export import OnnxPredictor, export_onnx
+    from nerkit.export import export_onnx
+    from nerkit.tasks.tagging.onnx import OnnxTagScorer
+    from nerkit.tasks.tagging.predictor import TaggingPredictor
 
     def triples(found: list[list[Entity]]) -> list[list[tuple[int, int, str]]]:
         return [[(e.start, e.end, e.label) for e in entities] for entities in found]
 
     for quantize in (None, "int8"):
         path = export_onnx(model_dir, scratch / "m.onnx", quantize=quantize)
-        onnx_predictor = OnnxPredictor(model_dir, path)
+        loaded = load_model(model_dir)  # the graph in `path`, not MODEL_DIR/model.onnx
+        scorer = OnnxTagScorer.from_model_dir(loaded.model, model_dir, path)
+        onnx_predictor = TaggingPredictor(loaded._replace(model=scorer), model_dir, "fp32")
         began = time.perf_counter()
         found = onnx_predictor.predict(sentences)
         seconds = time.perf_counter() - began
@@ -163,7 +171,7 @@ def main() -> None:
         for precision in args.precision.split(","):
             for workers in [int(w) for w in args.workers.split(",")]:
                 time_extract(args.model_dir, sentences, workers, Path(scratch), precision)
-        predictor = Predictor(args.model_dir)
+        predictor = load(args.model_dir)
         began = time.perf_counter()
         reference = predictor.predict(sentences)
         seconds = time.perf_counter() - began

@@ -1,4 +1,4 @@
-"""fp32 vs bf16 tag scores: speed and accuracy of `Predictor.predict` on MSRA test.
+"""fp32 vs bf16 tag scores: speed and accuracy of the predictor's `predict` on MSRA test.
 
 Loads the model twice in this process (precision fp32 and bf16), alternates the two over
 `--rounds` rounds on all MSRA test sentences (model loading excluded) and prints the
@@ -23,18 +23,19 @@ from pathlib import Path
 
 import provenance
 import torch
-from msra import MSRA_TEST, ROOT, msra_sentences
+from msra import MSRA_TEST, msra_sentences
 
+from nerkit.api import DEFAULT_MODEL_DIR
 from nerkit.data.formats import read
 from nerkit.evaluation.metrics import score_spans
-from nerkit.models.tagger import bf16_is_native
-from nerkit.predict import Predictor
+from nerkit.predict import load
+from nerkit.runtime import bf16_is_native
 from nerkit.types import Span
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("model_dir", type=Path, nargs="?", default=ROOT / "nerkit/models/default")
+    parser.add_argument("model_dir", type=Path, nargs="?", default=DEFAULT_MODEL_DIR)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
@@ -42,7 +43,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     texts = msra_sentences()
     gold = [[(s.start, s.end, s.label) for s in e.spans] for e in read(MSRA_TEST, "conll")]
-    predictors = {name: Predictor(args.model_dir, precision=name) for name in ("fp32", "bf16")}
+    predictors = {name: load(args.model_dir, precision=name) for name in ("fp32", "bf16")}
     seconds: dict[str, list[float]] = {name: [] for name in predictors}
     found: dict[str, list[list[tuple[int, int, str]]]] = {}
     for _ in range(args.rounds):

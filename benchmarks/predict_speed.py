@@ -1,9 +1,10 @@
-"""Prediction speed: sentences/s and chars/s of `Predictor.predict` on MSRA test sentences.
+"""Prediction speed: sentences/s and chars/s of the predictor's `predict` on MSRA test sentences.
 
-Times `Predictor.predict(texts, batch_size=B)` in this process (the model alone: no I/O,
-model loading excluded) on the first N MSRA test sentences (characters of each sentence
-joined; ../shared/data/msra/msra_test_bio), once per batch size, `--repeat` times each,
-and prints the median. The machine is shared: medians over repeats, not means.
+Times `nerkit.predict.load(MODEL_DIR).predict(texts, batch_size=B)` in this process (the
+model alone: no I/O, model loading excluded) on the first N MSRA test sentences
+(characters of each sentence joined; ../shared/data/msra/msra_test_bio), once per batch
+size, `--repeat` times each, and prints the median. The machine is shared: medians over
+repeats, not means.
 
 With `--baseline SRC` the same measurement also runs on another copy of the `nerkit`
 package (SRC is the directory that holds it, e.g. an unpacked `git archive OLD nerkit`),
@@ -36,11 +37,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Return {batch size: median seconds} and a digest of the predictions, in this process."""
     import torch
 
-    from nerkit.predict import Predictor
+    try:
+        from nerkit.predict import load
+    except ImportError:  # a --baseline from before `load`: the predictor was a class
+        from nerkit.predict import Predictor as load  # type: ignore[assignment,no-redef]
 
     torch.set_num_threads(args.threads)
     texts = _texts(args.sentences)
-    predictor = Predictor(args.model_dir)
+    predictor = load(args.model_dir)
     predictor.predict(texts[:256])  # warm-up: allocator, lazy imports
     seconds: dict[str, list[float]] = {}
     found: list[Any] = []

@@ -1,9 +1,9 @@
 """Package a trained model directory as nerkit's shipped default model.
 
-Copies the model files into `nerkit/models/default/`, stores the floating-point weights
-as float16 (half the size; they are cast back to float32 when loaded), scores the copy
-on the MSRA test file, and writes the scores into its metadata and a model card
-(`MODEL_CARD.md`). Run from the repository root after training
+Copies the model files into `nerkit/resources/default/` (`nerkit.api.DEFAULT_MODEL_DIR`),
+stores the floating-point weights as float16 (half the size; they are cast back to float32
+when loaded), scores the copy on the MSRA test file, and writes the scores into its
+metadata and a model card (`MODEL_CARD.md`). Run from the repository root after training
 `benchmarks/configs/msra_default.yaml`:
 
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/train.py \
@@ -26,8 +26,7 @@ from safetensors.torch import load_file, save_file
 from nerkit import api
 from nerkit.artifacts import file_sha256
 
-ROOT = Path(__file__).resolve().parents[1]
-TARGET = ROOT / "nerkit" / "models" / "default"
+TARGET = api.DEFAULT_MODEL_DIR
 COPIED = ("config.json", "labels.json", "vocab.json", "metadata.json", "train_log.jsonl")
 
 

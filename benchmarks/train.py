@@ -27,7 +27,7 @@ from pathlib import Path
 import provenance
 
 from nerkit import api
-from nerkit.models.config import read_raw_config
+from nerkit.config import read_raw_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,7 +89,7 @@ def main() -> None:
         "best_epoch": result.best_epoch,
         "epochs_run": result.epochs_run,
         "wall_seconds": round(wall, 1),
-        "train_sents_per_s": round(result.sentences_per_second, 1),
+        "train_sents_per_s": round(result.examples_per_second, 1),
         "decode_sents_per_s": test.get("decode_sents_per_s"),
         "commit": commit,
         "output": str(output),

@@ -2,10 +2,11 @@
 
 For each config (default: the Resume configs of the results table), in this process:
 
-* training: builds the model and its optimizer exactly as `nerkit train` does, then times
-  `--epochs` epochs of the training loop's own step (length-bucketed batches, loss, backward,
+* training: builds the model, its batches and its optimizer exactly as `nerkit train` does
+  (`nerkit.training.run.prepare`, pretrained vectors included), then times `--epochs`
+  epochs of the training loop's own step (length-bucketed batches, loss, backward,
   clipping, optimizer, scheduler); reports training sentences/s and characters/s;
-* decoding: saves that model, loads it with `nerkit.load` and times `Predictor.predict` on
+* decoding: saves that model, loads it with `nerkit.load` and times `predict` on
   every Resume test sentence at batch 10 and 100 (the batch sizes of the NCRF++ figures in
   ../shared/BENCHMARKS.md), 1-best only (`confidence=False`) and with confidences.
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import tempfile
@@ -37,13 +37,10 @@ import provenance
 import torch
 
 from nerkit.artifacts import save_model
-from nerkit.models.config import load_config
-from nerkit.models.features import build_vocabs, collate, featurize
-from nerkit.predict import Predictor
-from nerkit.training.data import load_splits, tag_list, tagged_sequences
-from nerkit.training.loop import bucketed_batches, make_optimizer, make_scheduler
-from nerkit.training.run import build_model
-from nerkit.vocab import LabelSet
+from nerkit.predict import load
+from nerkit.tasks import load_config
+from nerkit.training.loop import make_optimizer, make_scheduler
+from nerkit.training.run import prepare, read_splits
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = [
@@ -57,32 +54,22 @@ DECODE_BATCHES = (10, 100)
 
 
 class Subject:
-    """One config: its model, training instances, optimizer, and Resume test texts."""
+    """One config: its prepared model and batches, optimizer, and Resume test texts."""
 
     def __init__(self, path: Path, overrides: list[str], precision: str) -> None:
         self.name = path.stem
         self.config = load_config(path, [*overrides, f"train.precision={precision}"])
-        splits = load_splits(self.config)
-        model_config = self.config.model
-        pieces = tagged_sequences(
-            splits.train,
-            model_config.tokenization,
-            model_config.scheme,
-            self.config.data.max_length,
-        )
-        self.vocabs = build_vocabs([tokens for tokens, _ in pieces], model_config)
-        tags = tag_list(splits.train, model_config.scheme)
-        self.model = build_model(self.config, self.vocabs, tags)
+        splits = read_splits(self.config)
+        # exactly what `nerkit train` builds: vocabularies, pretrained vectors, seeded model
+        self.prepared = prepare(self.config, splits)
+        self.model, self.vocabs = self.prepared.model, self.prepared.vocabs
         self.model.precision = precision
-        labels = LabelSet(tags)
-        self.instances = [
-            featurize(tokens, self.vocabs, model_config, labels.ids(t)) for tokens, t in pieces
-        ]
-        self.chars = sum(len(instance) for instance in self.instances)
-        self.optimizer = make_optimizer(self.model, self.config.train)
-        steps = math.ceil(len(self.instances) / self.config.train.batch_size)
-        self.scheduler = make_scheduler(self.optimizer, self.config.train, 10 * steps)
         self.generator = torch.Generator().manual_seed(0)
+        epoch = self.prepared.batches(torch.Generator().manual_seed(0))
+        self.sentences = self.prepared.train_size
+        self.chars = sum(int(batch.mask.sum()) for batch in epoch)
+        self.optimizer = make_optimizer(self.model, self.config.train)
+        self.scheduler = make_scheduler(self.optimizer, self.config.train, 10 * len(epoch))
         self.texts = [example.text for example in splits.test]
         self.directory = Path(tempfile.mkdtemp(prefix=f"zoo-{self.name}-"))
 
@@ -92,10 +79,8 @@ class Subject:
         clip = self.config.train.clip
         started = time.perf_counter()
         for _ in range(epochs):
-            lengths = [len(i) for i in self.instances]
-            size = self.config.train.batch_size
-            for indices in bucketed_batches(lengths, size, self.generator):
-                loss = self.model.loss(collate([self.instances[k] for k in indices]))
+            for batch in self.prepared.batches(self.generator):  # collated as the loop does
+                loss = self.model.loss(batch)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if clip > 0:
@@ -107,7 +92,7 @@ class Subject:
     def decode_seconds(self, precision: str) -> dict[str, float]:
         """Save the model, load it as users do, time `predict` on the test texts."""
         save_model(self.directory, self.model, self.config, self.vocabs)
-        predictor = Predictor(self.directory, precision=precision)
+        predictor = load(self.directory, precision=precision)
         predictor.predict(self.texts[:100])  # warm-up
         seconds = {}
         for size in DECODE_BATCHES:
@@ -152,7 +137,7 @@ def _record(
         "overrides": args.overrides,
         "threads": args.threads,
         "precision": args.precision,
-        "train_sents_per_s": round(len(subject.instances) / seconds, 1),
+        "train_sents_per_s": round(subject.sentences / seconds, 1),
         "train_chars_per_s": round(subject.chars / seconds),
         "epoch_seconds": round(seconds, 2),
     }
