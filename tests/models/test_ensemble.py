@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_corpus
 import nerkit
+from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_corpus
 from nerkit import api
 from nerkit.artifacts import load_ensemble, load_model, save_ensemble
 from nerkit.encoders.features import collate, featurize
@@ -77,7 +77,8 @@ def test_saved_ensemble_directory_loads_with_relative_members(members, tmp_path)
     content = json.loads((directory / "ensemble.json").read_text(encoding="utf-8"))
     assert all(not member.startswith("/") for member in content["members"])
     texts = [example.text for example in EXAMPLES]
-    assert ensemble_predictor(directory).predict(texts) == ensemble_predictor(members).predict(texts)
+    from_directory = ensemble_predictor(directory).predict(texts)
+    assert from_directory == ensemble_predictor(members).predict(texts)
     info = ensemble_predictor(directory).info()
     assert info["name"].startswith("ensemble of 3") and info["labels"] == ["LOC", "ORG", "PER"]
 

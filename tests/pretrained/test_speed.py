@@ -76,7 +76,8 @@ def test_bf16_emissions_are_close_to_fp32(tmp_path, tiny_bert):
     model, batch, _ = model_and_batch(tmp_path, tiny_bert, "bert_idcnn", "crf")
     model.eval()
     full = model.emissions(batch)
-    model.token_encoder.encoder.config = model.token_encoder.encoder.config.model_copy(update={"precision": "bf16"})
+    encoder = model.token_encoder.encoder
+    encoder.config = encoder.config.model_copy(update={"precision": "bf16"})
     half = model.emissions(batch)
     assert half.dtype == torch.float32
     assert (half - full).abs().max() < 0.05 * full.abs().max()

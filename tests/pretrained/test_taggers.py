@@ -146,16 +146,20 @@ def test_bert_with_a_top_kind_is_an_alias_of_bert_with_top(tmp_path, tiny_bert, 
     }[kind]
     assert encoder.top == expected
     plain = {k: v for k, v in raw["model"]["encoder"].items() if k not in ("bilstm", "idcnn")}
-    top = {"kind": kind.removeprefix("bert_"), **raw["model"]["encoder"][kind.removeprefix("bert_")]}
+    section = kind.removeprefix("bert_")
+    top = {"kind": section, **raw["model"]["encoder"][section]}
     same = {**raw, "model": {**raw["model"], "encoder": {**plain, "kind": "bert", "top": top}}}
     assert load_config(same) == load_config(raw)
     # the alias' defaults are those of the former bert_bilstm / bert_idcnn configs
     default = load_config({"data": {"train": "t"}, "model": {"encoder": {
         "kind": kind, "name_or_path": str(tiny_bert)}}}).model.encoder.top  # fmt: skip
-    assert default == {
-        "bert_bilstm": BiLSTMConfig(hidden_size=128, dropout=0.1),
-        "bert_idcnn": IDCNNConfig(filters=128, num_blocks=2, dropout=0.1),
-    }[kind]
+    assert (
+        default
+        == {
+            "bert_bilstm": BiLSTMConfig(hidden_size=128, dropout=0.1),
+            "bert_idcnn": IDCNNConfig(filters=128, num_blocks=2, dropout=0.1),
+        }[kind]
+    )
     model, _, _ = model_and_batch(tmp_path, tiny_bert, kind, "crf")
     assert model.token_encoder.top is not None
     assert model.token_encoder.output_dim == model.token_encoder.top.output_dim

@@ -9,9 +9,9 @@ import torch
 from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_corpus
 
 from nerkit import api
-from nerkit.data.formats import write
 from nerkit.artifacts import load_model
 from nerkit.config import DistillConfig
+from nerkit.data.formats import write
 from nerkit.errors import ConfigError
 from nerkit.tasks.tagging.data import tag_list, tagged_sequences
 from nerkit.types import Example, Span

@@ -15,8 +15,8 @@ from models.tiny import tiny_config, write_corpus
 from safetensors.torch import load_file
 
 from nerkit import api
-from nerkit.errors import ConfigError, DataFormatError
 from nerkit.encoders.vectors import read_vectors
+from nerkit.errors import ConfigError, DataFormatError
 
 
 def _write_vectors(path, tokens, dim, seed):
@@ -64,7 +64,8 @@ def test_unfrozen_bigram_vectors_train(tmp_path):
     api.train(_config(tmp_path, bigram_pretrained=str(tmp_path / "bi.txt")), tmp_path / "m")
     vocab = _vocab(tmp_path / "m")
     weights = load_file(str(tmp_path / "m" / "weights.safetensors"))
-    row = weights["token_encoder.embedder.bigrams.weight"][vocab["bigrams"].index("北京")].float().tolist()
+    table = weights["token_encoder.embedder.bigrams.weight"]
+    row = table[vocab["bigrams"].index("北京")].float().tolist()
     assert row != pytest.approx(bigrams["北京"], abs=1e-4)
 
 
