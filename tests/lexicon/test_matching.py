@@ -129,7 +129,7 @@ def lexicons_and_sentences(draw):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=100)
 @given(case=lexicons_and_sentences())
 def test_matches_equal_brute_force_enumeration(backend, case):
     lexicon, sentences = case
@@ -139,7 +139,7 @@ def test_matches_equal_brute_force_enumeration(backend, case):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=100)
 @given(case=lexicons_and_sentences(), none_frequency=st.sampled_from([1.0, 0.5]))
 def test_sets_equal_brute_force_enumeration(backend, case, none_frequency):
     lexicon, sentences = case
