@@ -47,3 +47,17 @@ def test_cli_predict_in_bf16_finds_the_same_entities_and_rejects_unknown_precisi
     assert outputs["bf16"] == outputs["fp32"]
     result = runner.invoke(app, ["predict", "--precision", "int4", text])
     assert result.exit_code != 0
+
+
+def test_the_shipped_model_is_an_old_format_directory_and_still_loads():
+    # written before the token encoder existed: old weight names, data.max_length; keep it so
+    from safetensors import safe_open
+
+    with safe_open(str(DEFAULT_MODEL_DIR / "weights.safetensors"), "pt") as handle:
+        names = set(handle.keys())
+    assert {"projection.weight", "embedder.tokens.weight"} <= names
+    assert not any(name.startswith("token_encoder.") for name in names)
+    raw = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text(encoding="utf-8"))
+    predictor = nerkit.load()
+    assert predictor.config.model.max_length == raw["data"]["max_length"]
+    assert predictor.model.head.projection.weight.shape[0] == len(predictor.tags)
