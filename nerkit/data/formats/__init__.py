@@ -75,6 +75,10 @@ def _json_kind(record: Any) -> str | None:
     """Return the JSON-lines format one record shows, or None when it could be several."""
     if not isinstance(record, dict):
         return None
+    if isinstance(record.get("data"), dict) and (
+        "annotations" in record or "predictions" in record or "completions" in record
+    ):
+        return "label-studio"  # a task object: a storage export has one per file
     label = record.get("label")
     if isinstance(label, dict):
         return "cluener"
@@ -113,14 +117,16 @@ def _sniff_json(path: Path, lines: list[str]) -> str | None:
     records = []
     for line in lines:
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except (ValueError, RecursionError):
             continue  # one broken line must not hide the format; the reader reports it
+        if isinstance(record, dict):  # a line '"Date"' of a pretty-printed object is no record
+            records.append(record)
     for record in records:
         kind = _json_kind(record)
         if kind is not None:
             return kind
-    if any(isinstance(r, dict) and ("entities" in r or "relations" in r) for r in records):
+    if any("entities" in r or "relations" in r for r in records):
         return "jsonl"  # every entity list empty: nerkit's jsonl reads that as it is
     if not records and path.stat().st_size <= _WHOLE_JSON_BYTES:
         return _sniff_whole_json(path)

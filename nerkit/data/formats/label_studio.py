@@ -1,4 +1,4 @@
-"""Label Studio JSON export: an array of tasks, or one task object.
+"""Label Studio JSON export: an array of tasks, or task objects (one, or one per line).
 
 A task is ``{"id": 1, "data": {"text": ...}, "annotations": [{"result": [...], ...}],
 "predictions": [...]}``; a result item ``{"id": "a1", "type": "labels", "from_name": "label",
@@ -60,8 +60,12 @@ def _tasks(path: Path, errors: str) -> Iterator[tuple[Any, Where]]:
     text = read_text(path, errors)
     decoder = json.JSONDecoder()
     position = len(text) - len(text.lstrip())
-    if text.startswith("{", position):
-        yield _decode(decoder, text, position, path)[0], (path, text.count("\n", 0, position) + 1)
+    if text.startswith("{", position):  # one task object (or several, one after another)
+        while position < len(text):
+            line = text.count("\n", 0, position) + 1
+            task, position = _decode(decoder, text, position, path)
+            yield task, (path, line)
+            position = len(text) - len(text[position:].lstrip())
         return
     if not text.startswith("[", position):
         raise DataFormatError(
@@ -101,6 +105,8 @@ def _choose(
     task: dict[str, Any], annotator: str | None, use_predictions: bool, where: Where
 ) -> dict[str, Any] | None:
     key = "predictions" if use_predictions else "annotations"
+    if key == "annotations" and "annotations" not in task:
+        key = "completions"  # Label Studio 0.x named the annotations so
     candidates = task.get(key) or []
     if not isinstance(candidates, list):
         raise DataFormatError(*where, f'expected "{key}" as a list, found {candidates!r}')
@@ -225,10 +231,13 @@ def read_label_studio(
 ) -> Iterator[Example]:
     """Yield one Example per task (no spans when no annotation matches)."""
     who = None if annotator is None else str(annotator)
+    unread = [0]  # tasks with predictions but no annotation, when predictions are not read
 
     def parse(task: Any, where: Where) -> Example:
         text = _task_text(task, data_key, where)
         chosen = _choose(task, who, use_predictions, where)
+        if chosen is None and not use_predictions and task.get("predictions"):
+            unread[0] += 1
         meta: dict[str, Any] = {"line": where[1]}
         results = chosen.get("result", []) if chosen else []
         spans, relations = _results(results, text, where, relation_label, meta)
@@ -237,7 +246,14 @@ def read_label_studio(
         task_id = task.get("id")
         return make_example(text, spans, relations, None if task_id is None else str(task_id), meta)
 
-    return parse_records(_tasks(Path(path), errors), parse, skip_invalid=skip_invalid)
+    yield from parse_records(_tasks(Path(path), errors), parse, skip_invalid=skip_invalid)
+    if unread[0]:
+        logger.warning(
+            "%s: %d tasks have predictions but no annotation, so they gave no spans "
+            "(read the predictions with use_predictions=True / --use-predictions)",
+            path,
+            unread[0],
+        )
 
 
 def _relation_results(example: Example) -> list[dict[str, Any]]:
