@@ -42,6 +42,7 @@ def train(
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
     examples: Splits | tuple[Sequence[Any], Sequence[Any], Sequence[Any]] | None = None,
     on_step: Callable[[dict[str, Any]], None] | None = None,
+    overwrite: bool = False,
 ) -> TrainResult:
     """Train the model a config (file, dict or config object) describes; save it to `output_dir`.
 
@@ -49,7 +50,8 @@ def train(
     (train, dev, test) sequences of the task's examples (an empty dev: no dev set). Returns
     a `TrainResult` with the best dev score and epoch, the per-epoch history and, when there
     are test examples, the test scores of the best epoch. `on_step` / `on_epoch_end` receive
-    the training loop's info dicts (see `nerkit.training.loop`).
+    the training loop's info dicts (see `nerkit.training.loop`). An `output_dir` that
+    already holds a model is refused unless `overwrite`.
     """
     from nerkit.tasks import load_config
     from nerkit.tasks.base import Splits
@@ -59,8 +61,8 @@ def train(
     if examples is not None and not isinstance(examples, Splits):
         examples = Splits(*(list(part) for part in examples))
     return run_training(
-        resolved, Path(output_dir), examples=examples, resume=resume, progress=progress,
-        on_epoch_end=on_epoch_end, on_step=on_step,
+        resolved, Path(output_dir), examples=examples, resume=resume, overwrite=overwrite,
+        progress=progress, on_epoch_end=on_epoch_end, on_step=on_step,
     )  # fmt: skip
 
 

@@ -8,6 +8,8 @@ A model directory holds everything needed to rebuild a model of any task, nothin
     weights.safetensors  the state dict
     metadata.json        format version, task, nerkit/torch versions, training-data
                          sha256, dev/test scores, creation date
+    lexicon.tsv.gz       models with lexicon features only: the pruned lexicon
+                         (`nerkit.lexicon.Lexicon.save`); vocab.json records its digest
     encoder/             pretrained encoders only: the transformer's config.json and the
                          tokenizer files (its weights are in weights.safetensors), so the
                          directory loads without the original encoder or a network
@@ -33,19 +35,23 @@ from typing import Any
 
 import torch
 from pydantic import ValidationError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as safetensors_save
 
 from nerkit.checksums import file_sha256
 from nerkit.config import RunConfig
+from nerkit.data.safe_write import atomic_write_bytes
 from nerkit.encoders import is_pretrained
 from nerkit.encoders.features import Vocabs
-from nerkit.errors import ArtifactError, ConfigError
+from nerkit.errors import ArtifactError, ConfigError, NerkitError
 from nerkit.tasks import config_class, get_task
 from nerkit.tasks.base import LoadedModel
 
 FORMAT_VERSION = 1
 ENCODER_DIR = "encoder"  # pretrained encoders only: transformer config + tokenizer files
 FILES = ("config.json", "labels.json", "vocab.json", "weights.safetensors", "metadata.json")
+CHECKED = FILES[:4]  # metadata.json records the sha256 of these
+LEXICON_FILE = "lexicon.tsv.gz"  # checked as well, in the directories that have one
 ENSEMBLE_FILE = "ensemble.json"
 _ENSEMBLE_FORMAT = "nerkit-ensemble/1"
 
@@ -75,15 +81,14 @@ def versions() -> dict[str, str]:
     return {"nerkit": nerkit_version, "torch": torch.__version__}
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
 def write_json(path: Path, value: Any) -> None:
     """Write `value` as indented UTF-8 JSON, atomically (temporary file + rename)."""
-    _write_atomic(path, (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+    text = json.dumps(value, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _write_weights(path: Path, state: dict[str, Any], header: dict[str, str] | None = None) -> None:
+    atomic_write_bytes(path, safetensors_save(state, metadata=header))
 
 
 def save_model(
@@ -100,12 +105,16 @@ def save_model(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     state = {name: tensor.detach().contiguous() for name, tensor in model.state_dict().items()}
-    temporary = directory / "weights.safetensors.tmp"
-    save_file(state, str(temporary))
-    os.replace(temporary, directory / "weights.safetensors")
+    _write_weights(directory / "weights.safetensors", state)
     write_json(directory / "config.json", config.model_dump(mode="json"))
     write_json(directory / "labels.json", list(model.output_labels))
     write_json(directory / "vocab.json", vocabs.to_dict())
+    checked = list(CHECKED)
+    if vocabs.lexicon is not None:
+        atomic_write_bytes(directory / LEXICON_FILE, vocabs.lexicon.to_bytes())
+        checked.append(LEXICON_FILE)
+    else:
+        (directory / LEXICON_FILE).unlink(missing_ok=True)  # another run's, in a reused dir
     if model.token_encoder.subwords is not None:  # pretrained: config + tokenizer in encoder/
         from nerkit.encoders.pretrained import save_files
 
@@ -116,9 +125,29 @@ def save_model(
         **versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **(metadata or {}),
+        "sha256": {name: file_sha256(directory / name) for name in checked},
     }
     write_json(directory / "metadata.json", info)
     return directory
+
+
+def _verify(directory: Path, info: dict[str, Any]) -> None:
+    """Raise ArtifactError when a file differs from the checksum metadata.json records.
+
+    Directories written before checksums were recorded are checked as far as they can be
+    (a shipped model records its weights' sha256).
+    """
+    recorded = dict(info.get("sha256") or {})
+    shipped = info.get("shipped")
+    if isinstance(shipped, dict) and "weights_sha256" in shipped:
+        recorded.setdefault("weights.safetensors", shipped["weights_sha256"])
+    for name, expected in recorded.items():
+        path = directory / name
+        if name in (*CHECKED, LEXICON_FILE) and path.is_file() and file_sha256(path) != expected:
+            raise ArtifactError(
+                f"{path} has changed since the model was saved (its sha256 differs from "
+                "metadata.json's): re-train, or copy the whole directory again"
+            )
 
 
 def _read_json(directory: Path, name: str) -> Any:
@@ -170,21 +199,48 @@ def load_model(directory: Path | str) -> LoadedModel:
     if not directory.is_dir():
         raise ArtifactError(f"model directory {str(directory)!r} does not exist")
     info = _check_metadata(directory, _read_json(directory, "metadata.json"))
+    _verify(directory, info)
     config = _read_config(directory)
     labels = _read_json(directory, "labels.json")
     if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
         raise ArtifactError(f"{directory / 'labels.json'} must be a JSON list of strings")
+    if len(set(labels)) != len(labels):
+        raise ArtifactError(f"{directory / 'labels.json'} lists a label twice (re-train)")
+    raw_vocabs = _read_json(directory, "vocab.json")
+    lexicon = (
+        _read_lexicon(directory)
+        if isinstance(raw_vocabs, dict) and "lexicon" in raw_vocabs
+        else None
+    )
     try:
-        vocabs = Vocabs.from_dict(_read_json(directory, "vocab.json"))
+        vocabs = Vocabs.from_dict(raw_vocabs, lexicon)
     except (ValueError, TypeError, AttributeError) as error:
         raise ArtifactError(f"{directory / 'vocab.json'} is malformed: {error}") from None
     task = get_task(config.task)
     local = config.model_copy(update={"model": _local_model_config(directory, config)})
-    model = task.build(local, vocabs.sizes(), labels)
+    try:
+        model = task.build(local, vocabs.sizes(), labels)
+    except NerkitError as error:  # e.g. labels.json holds tags outside the config's scheme
+        raise ArtifactError(f"{directory}: the model cannot be built: {error}") from None
     vocabs.subwords = model.token_encoder.subwords
     _load_weights(directory, model, task.upgrade_state_dict)
     model.eval()
     return LoadedModel(model, config, vocabs, info)
+
+
+def _read_lexicon(directory: Path) -> Any:
+    """Return the model's lexicon (`LEXICON_FILE`); raise ArtifactError when it is unusable."""
+    from nerkit.lexicon import Lexicon
+
+    path = directory / LEXICON_FILE
+    if not path.is_file():
+        raise ArtifactError(
+            f"{path} is missing (vocab.json names a lexicon; copy the whole model directory)"
+        )
+    try:
+        return Lexicon.load(path)
+    except NerkitError as error:
+        raise ArtifactError(f"{path} cannot be read: {error} (re-train the model)") from None
 
 
 def _local_model_config(directory: Path, config: Any) -> Any:
@@ -207,12 +263,18 @@ def _load_weights(directory: Path, model: Any, upgrade: Any) -> None:
         raise ArtifactError(f"{path} is missing (re-save or re-train the model)") from None
     try:
         state = load_file(str(path))
+    except PermissionError:
+        raise ArtifactError(f"{path} cannot be read: permission denied") from None
     except Exception as error:  # safetensors raises its own untyped errors
         raise ArtifactError(f"{path} cannot be read: {error} (re-save or re-train)") from None
+    broken = [name for name, tensor in state.items() if not torch.isfinite(tensor).all()]
+    if broken:
+        raise ArtifactError(f"{path} holds NaN or infinite weights in {broken[0]!r} (re-train)")
     try:
         model.load_state_dict(upgrade(state), strict=True)
     except RuntimeError as error:
-        first = str(error).splitlines()[0]
+        lines = [line.strip() for line in str(error).splitlines()]
+        first = next((line for line in lines[1:] if line), lines[0])  # the first mismatch
         raise ArtifactError(
             f"{path} does not fit the model in config.json/vocab.json: {first} "
             "(the files come from different runs; re-train or copy the whole directory)"
@@ -234,14 +296,15 @@ def write_temperature(directory: Path, temperature: float, record: dict[str, Any
     state = load_file(str(weights))
     key = next((name for name in state if name.endswith("temperature")), "head.temperature")
     state[key] = torch.tensor(float(temperature), dtype=torch.float32)
-    temporary = weights.with_name(weights.name + ".tmp")
-    save_file(state, str(temporary), metadata=header)
-    os.replace(temporary, weights)
+    _write_weights(weights, state, header)
     path = Path(directory) / "metadata.json"
     info = json.loads(path.read_text(encoding="utf-8"))
     info["calibration"] = record
+    digest = file_sha256(weights)  # the weights file changed: so do its checksums
     if isinstance(info.get("shipped"), dict) and "weights_sha256" in info["shipped"]:
-        info["shipped"]["weights_sha256"] = file_sha256(weights)  # the weights file changed
+        info["shipped"]["weights_sha256"] = digest
+    if isinstance(info.get("sha256"), dict):
+        info["sha256"]["weights.safetensors"] = digest
     write_json(path, info)
 
 

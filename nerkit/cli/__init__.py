@@ -8,6 +8,8 @@ code 2, while any other exception (a bug) keeps its traceback.
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from nerkit.cli import (  # noqa: F401  (registers the commands)
@@ -24,10 +26,29 @@ from nerkit.errors import NerkitError
 __all__ = ["app", "main"]
 
 
+def _os_message(error: OSError) -> str:
+    where = error.filename if error.filename is not None else ""
+    reason = error.strerror or str(error)
+    return f"{where}: {reason}" if where else reason
+
+
 def main() -> None:
-    """Run the CLI; a user error becomes one line on stderr and exit code 2."""
+    """Run the CLI; a user error becomes one line on stderr and exit code 2.
+
+    User errors are `NerkitError`s, and the environment's own refusals (a file that cannot be
+    read or written, a disk that is full: `OSError`) and undecodable input
+    (`UnicodeDecodeError`) are shown the same way; anything else is a bug and keeps its
+    traceback. OpenMP threads wait passively: spinning threads slow a loaded machine ~10x.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is first imported
     try:
         app()
     except NerkitError as error:
         typer.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+    except OSError as error:
+        typer.echo(f"error: {_os_message(error)}", err=True)
+        raise SystemExit(2) from None
+    except UnicodeDecodeError as error:
+        typer.echo(f"error: expected UTF-8 input: {error.reason} at byte {error.start}", err=True)
         raise SystemExit(2) from None

@@ -16,6 +16,8 @@ import typer
 from nerkit.cli._app import app
 from nerkit.errors import NerkitError
 
+MODEL_MARKERS = ("metadata.json", "ensemble.json")  # what makes a directory a model
+
 
 @app.command()
 def train(
@@ -28,6 +30,9 @@ def train(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue a killed run from its checkpoint.")
     ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a model already in OUTPUT.")
+    ] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
 ) -> None:
     """Train the model CONFIG describes (any task) and save the best epoch to OUTPUT."""
@@ -35,7 +40,10 @@ def train(
 
     if not config.is_file():
         raise NerkitError(f"config file {str(config)!r} does not exist")
-    result = api.train(config, output, overrides=overrides or (), resume=resume, progress=progress)
+    result = api.train(
+        config, output, overrides=overrides or (), resume=resume, overwrite=overwrite,
+        progress=progress,
+    )  # fmt: skip
     message = f"best dev score {result.best_score:.4f} at epoch {result.best_epoch}"
     if result.best_score < 0:
         message = f"trained {result.epochs_run} epochs (no dev set)"
@@ -68,21 +76,48 @@ def evaluate(
         typer.echo(report.format_table())
 
 
+def _is_model_dir(argument: str) -> bool:
+    """Return True when `argument` names a model or ensemble directory (not just any dir)."""
+    path = Path(argument)
+    return bool(argument) and any((path / name).is_file() for name in MODEL_MARKERS)
+
+
 def _split_model_dir(arguments: list[str]) -> tuple[Path | None, list[str]]:
-    """Return (model directory, texts): a first argument that is a directory is the model."""
-    if arguments and Path(arguments[0]).is_dir():
+    """Return (model directory, texts): a first argument that is a model directory is the model.
+
+    An empty string or a directory that holds no model is a text like any other.
+    """
+    if arguments and _is_model_dir(arguments[0]):
         return Path(arguments[0]), arguments[1:]
     return None, arguments
 
 
 def _read_texts(source: str) -> list[str]:
-    """Return one text per line of a file, or of stdin for '-'; blank lines are kept as ''."""
+    """Return one text per line of a file, or of stdin for '-'; blank lines are kept as ''.
+
+    Lines end at "\n" only (a trailing "\r" is dropped), so text k is line k even when a
+    line holds U+2028, a form feed or a lone "\r".
+    """
     if source == "-":
-        return sys.stdin.read().splitlines()
-    path = Path(source)
-    if not path.is_file():
-        raise NerkitError(f"input file {source!r} does not exist (one text per line, or '-')")
-    return path.read_text(encoding="utf-8").splitlines()
+        name, data = "<stdin>", sys.stdin.buffer.read()
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise NerkitError(f"input file {source!r} does not exist (one text per line, or '-')")
+        try:
+            name, data = source, path.read_bytes()
+        except OSError as error:
+            raise NerkitError(f"cannot read {source}: {error.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        found = data[error.start : error.start + 1]
+        raise NerkitError(f"{name}:{line}: expected UTF-8, found the byte {found!r}") from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 @app.command()

@@ -43,6 +43,26 @@ def _model_dir(model_dir: Path | None) -> Path:
     return resolve_model_dir(model_dir)
 
 
+def _check_bindable(host: str, port: int) -> None:
+    """Raise NerkitError when (host, port) cannot be listened on: before the model loads."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise NerkitError(f"cannot listen on {host}:{port}: unknown host ({error})") from None
+    family, kind, _, _, address = infos[0]
+    with socket.socket(family, kind) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            raise NerkitError(
+                f"cannot listen on {host}:{port}: {error.strerror} (choose another --port, "
+                "or stop the process that holds it)"
+            ) from None
+
+
 def _check_model_dir(model_dir: Path) -> None:
     if not model_dir.is_dir():
         raise NerkitError(
@@ -79,6 +99,12 @@ def serve(
     max_body_bytes: Annotated[
         int, typer.Option(min=1, help="Largest request body in bytes.")
     ] = 2_000_000,
+    max_request_chars: Annotated[
+        int, typer.Option(min=1, help="Most characters per request, all texts together.")
+    ] = 200_000,
+    max_connections: Annotated[
+        int, typer.Option(min=1, help="Most concurrent connections; more are answered 503.")
+    ] = 1000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     precision: Precision = "fp32",
     runtime: Runtime = "torch",
@@ -92,17 +118,22 @@ def serve(
     from nerkit.server import ServerSettings, create_app
 
     model_dir = _model_dir(model_dir)
+    _check_bindable(host, port)
     settings = ServerSettings(
         batching=batching,
         max_batch=max_batch,
         max_wait_ms=max_wait_ms,
         max_texts=max_texts,
         max_text_chars=max_text_chars,
+        max_request_chars=max_request_chars,
         max_body_bytes=max_body_bytes,
     )
     application = create_app(api.load(model_dir, precision=precision, runtime=runtime), settings)
     typer.echo(f"serving {model_dir} on http://{host}:{port} (docs at /docs)", err=True)
-    uvicorn.run(application, host=host, port=port, log_level=log_level)
+    uvicorn.run(
+        application, host=host, port=port, log_level=log_level,
+        limit_concurrency=max_connections, timeout_keep_alive=5,
+    )  # fmt: skip
 
 
 @app.command()

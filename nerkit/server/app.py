@@ -23,11 +23,13 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from nerkit.errors import NerkitError
 from nerkit.predict import Predictor
 from nerkit.server.batching import MicroBatcher
+from nerkit.server.docs import add_docs
 from nerkit.server.limits import BodySizeLimit
 from nerkit.server.nbest import Candidate, nbest_analyses
 from nerkit.server.schemas import (
@@ -47,6 +49,41 @@ from nerkit.types import Entity
 __all__ = ["create_app"]
 
 
+def _chunks(texts: list[str], chars: int) -> list[list[str]]:
+    """Cut a request's texts into consecutive pieces of about `chars` characters (>= 1 text)."""
+    pieces: list[list[str]] = [[]]
+    size = 0
+    for text in texts:
+        if pieces[-1] and size + len(text) > chars:
+            pieces.append([])
+            size = 0
+        pieces[-1].append(text)
+        size += len(text)
+    return pieces
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Answer user errors and invalid requests with JSON that never echoes the input.
+
+    The default 422 body repeats the offending input, which cannot be serialised when it
+    holds NaN or Infinity (the JSON parser accepts them): that turned a bad request into a
+    500. Here every error is {"detail": [{"loc", "msg", "type"}]} or {"detail": "..."}.
+    """
+
+    @app.exception_handler(NerkitError)
+    async def user_error(request: Request, error: NerkitError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(error)})
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"loc": list(item.get("loc", ())), "msg": str(item.get("msg", "")),
+             "type": str(item.get("type", ""))}
+            for item in error.errors()
+        ]  # fmt: skip
+        return JSONResponse(status_code=422, content={"detail": detail})
+
+
 def _check_limits(request: ExtractRequest | ClassifyRequest, settings: ServerSettings) -> None:
     """Raise a 413 HTTPException when a request has too many or too long texts."""
     if len(request.texts) > settings.max_texts:
@@ -62,6 +99,13 @@ def _check_limits(request: ExtractRequest | ClassifyRequest, settings: ServerSet
                 detail=f"texts[{index}] is too long: at most {settings.max_text_chars} characters, "
                 f"got {len(text)} (split long documents, or use 'nerkit extract')",
             )
+    total = sum(len(text) for text in request.texts)
+    if total > settings.max_request_chars:
+        raise HTTPException(
+            status_code=413,
+            detail=f"request too large: at most {settings.max_request_chars} characters in all, "
+            f"got {total} (split them over several requests, or use 'nerkit extract')",
+        )
 
 
 def _entities_out(entities: list[Entity]) -> list[EntityOut]:
@@ -120,18 +164,28 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> 
         "tagging": "Entity extraction over HTTP: texts in, entities with offsets out.",
         "classification": "Text classification over HTTP: texts in, labels with scores out.",
     }
-    app = FastAPI(title="nerkit", summary=summary.get(predictor.task), lifespan=lifespan)
+    app = FastAPI(
+        title="nerkit", summary=summary.get(predictor.task), lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served from local files below, not from a CDN
+    )  # fmt: skip
     app.state.settings, app.state.batcher = settings, batcher
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_s
+    )
+    _add_error_handlers(app)
+    add_docs(app)
 
-    @app.exception_handler(NerkitError)
-    async def user_error(request: Request, error: NerkitError) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(error)})
-
-    async def run_model(texts: list[str]) -> list[list[Any]]:
+    async def run_chunk(texts: list[str]) -> list[list[Any]]:
         if settings.batching:
             return await batcher.submit(texts)
         return await asyncio.get_running_loop().run_in_executor(executor, predict, texts)
+
+    async def run_model(texts: list[str]) -> list[list[Any]]:
+        # one model call per chunk: requests arriving meanwhile join the next call
+        results: list[list[Any]] = []
+        for chunk in _chunks(texts, settings.chunk_chars):
+            results.extend(await run_chunk(chunk))
+        return results
 
     if predictor.task == "classification":
         _add_classify_route(app, settings, run_model)

@@ -1,11 +1,17 @@
-"""An ASGI middleware that refuses request bodies above a byte limit with a 413 JSON error.
+"""An ASGI middleware that refuses request bodies above a byte limit, or too slow to arrive.
 
-The limit is checked twice: on the declared Content-Length before anything is read, and
-on the bytes actually received, for chunked uploads that declare no length (or lie).
+The size limit is checked twice: on the declared Content-Length before anything is read,
+and on the bytes actually received, for chunked uploads that declare no length (or lie);
+either way the answer is a 413 JSON error. A body whose next part takes longer than
+`timeout` seconds to arrive is answered 408 and the connection is closed, so a client that
+drips a body cannot hold a connection (and the request that waits on it) for ever. (Slow
+*headers* are the HTTP server's to limit, before any application code runs: put a reverse
+proxy in front of a server exposed to the internet.)
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -16,11 +22,15 @@ class _BodyTooLarge(Exception):
     """Raised inside `receive` when the streamed body passes the limit."""
 
 
-class BodySizeLimit:
-    """Answer 413 to any HTTP request whose body is larger than `max_bytes`."""
+class _BodyTooSlow(Exception):
+    """Raised inside `receive` when the next part of the body does not come in time."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+
+class BodySizeLimit:
+    """Answer 413 to any HTTP request whose body is larger than `max_bytes`, 408 to a slow one."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float = 10.0) -> None:
+        self.app, self.max_bytes, self.timeout = app, max_bytes, timeout
 
     def _error(self, found: str) -> JSONResponse:
         return JSONResponse(
@@ -49,10 +59,14 @@ class BodySizeLimit:
         await self._guarded(scope, receive, send)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state: dict[str, Any] = {"received": 0, "exceeded": False, "started": False}
+        state: dict[str, Any] = {"received": 0, "exceeded": False, "started": False, "slow": False}
 
         async def limited_receive() -> Message:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except asyncio.TimeoutError:
+                state["slow"] = True
+                raise _BodyTooSlow from None
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
                 if state["received"] > self.max_bytes:
@@ -61,8 +75,8 @@ class BodySizeLimit:
             return message
 
         async def guarded_send(message: Message) -> None:
-            if state["exceeded"]:
-                return  # the app's answer to a failed read is replaced by the 413 below
+            if state["exceeded"] or state["slow"]:
+                return  # the app's answer to a failed read is replaced by the error below
             if message["type"] == "http.response.start":
                 state["started"] = True
             await send(message)
@@ -71,8 +85,15 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, guarded_send)
         except Exception:
             # frameworks may wrap our exception (FastAPI turns body errors into a 400)
-            if not state["exceeded"]:
+            if not (state["exceeded"] or state["slow"]):
                 raise
+        if state["slow"] and not state["started"]:
+            detail = f"the request body did not arrive within {self.timeout:g} s"
+            response = JSONResponse(
+                status_code=408, content={"detail": detail}, headers={"connection": "close"}
+            )
+            await response(scope, receive, send)
+            return
         if state["exceeded"] and not state["started"]:
             await self._error(f"more than that ({state['received']} bytes so far)")(
                 scope, receive, send

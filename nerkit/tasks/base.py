@@ -37,6 +37,7 @@ __all__ = [
     "Splits",
     "Task",
     "check_data_file",
+    "check_texts",
     "load_splits",
 ]
 
@@ -130,6 +131,23 @@ class Task(Protocol):
     def ensemble(self, members: Sequence[LoadedModel]) -> Any:
         """Return one model that averages `members`, or raise ArtifactError."""
         ...
+
+
+def check_texts(texts: Any, batch_size: int) -> list[str]:
+    """Return `texts` as a list after checking what every predictor's `predict` takes.
+
+    A bare string, an item that is not a string, or a batch size below 1 is a TypeError or
+    ValueError naming the problem; any iterable of strings (a generator too) is accepted.
+    """
+    if isinstance(texts, str):
+        raise TypeError("predict() takes a list of texts; wrap a single text in a list")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    items = list(texts)
+    for index, text in enumerate(items):
+        if not isinstance(text, str):
+            raise TypeError(f"texts[{index}] is {type(text).__name__}, expected str: {text!r:.60}")
+    return items
 
 
 def check_data_file(path: Path) -> Path:

@@ -40,7 +40,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from nerkit.config import TrainConfig
-from nerkit.errors import ConfigError, NerkitError
+from nerkit.errors import ArtifactError, ConfigError, NerkitError
 from nerkit.runtime import num_threads
 from nerkit.tasks.base import Prepared
 
@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "CHECKPOINT",
     "LOG",
+    "RESUMABLE_CHANGES",
     "TrainResult",
     "TrainingError",
     "fit",
@@ -153,8 +154,9 @@ class _Run:
     generator: torch.Generator
     state: _State
 
-    def checkpoint(self) -> dict[str, Any]:
+    def checkpoint(self, record: dict[str, Any]) -> dict[str, Any]:
         return {
+            "config": json.dumps(record, sort_keys=True),
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -163,15 +165,54 @@ class _Run:
             "state": vars(self.state),
         }
 
-    def restore(self, path: Path) -> None:
-        # the checkpoint is this run's own file (tensors, dicts and numbers only)
-        saved = torch.load(path, weights_only=True)
+    def restore(self, path: Path, record: dict[str, Any]) -> None:
+        # tensors, dicts and numbers only: a planted checkpoint cannot run code
+        try:
+            saved = torch.load(path, weights_only=True)
+        except Exception as error:  # torch raises untyped errors for a torn or foreign file
+            raise ArtifactError(
+                f"{path} cannot be read ({str(error).splitlines()[0]}): delete it and train "
+                "again without --resume"
+            ) from None
+        _check_resumable(path, json.loads(saved.get("config") or "{}"), record)
         self.model.load_state_dict(saved["model"])
         self.optimizer.load_state_dict(saved["optimizer"])
         self.scheduler.load_state_dict(saved["scheduler"])
         self.generator.set_state(saved["generator"])
         torch.set_rng_state(saved["global_rng"])
         self.state = _State(**saved["state"])
+
+
+# what a resumed run may change: how long it goes on, and how fast it runs
+RESUMABLE_CHANGES = ("train.epochs", "train.patience", "train.num_threads")
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(value, dict):
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        flat.update(_flatten(item, f"{prefix}.{key}" if prefix else key))
+    return flat
+
+
+def _check_resumable(path: Path, saved: dict[str, Any], current: dict[str, Any]) -> None:
+    """Raise ConfigError when the config differs from the checkpoint's beyond RESUMABLE_CHANGES."""
+    if not saved or not current:
+        return
+    old, new = _flatten(saved), _flatten(current)
+    changed = sorted(
+        key
+        for key in old.keys() | new.keys()
+        if old.get(key) != new.get(key) and not key.startswith(RESUMABLE_CHANGES)
+    )
+    if changed:
+        shown = ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in changed[:4])
+        raise ConfigError(
+            f"cannot resume {path.parent}: the config differs from the checkpoint's in {shown} "
+            f"(a resumed run may change only {', '.join(RESUMABLE_CHANGES)}; train again "
+            "without --resume into a new directory)"
+        )
 
 
 def _step(run: _Run, batch: Any, config: TrainConfig) -> float:
@@ -248,11 +289,14 @@ def fit(
     progress: bool = True,
     on_epoch_end: Callable[[Info], None] | None = None,
     on_step: Callable[[Info], None] | None = None,
+    record: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Train `prepared.model` with its batches; return the run's summary.
 
     `save_best` is called with the dev scores whenever the main dev score improves (every
     epoch without a dev set); `on_step` and `on_epoch_end` receive the loop's info dicts.
+    `record` (the whole run config, JSON-ready) is kept in the checkpoint: resuming with a
+    config that differs beyond `RESUMABLE_CHANGES` is refused.
     """
     output_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path = output_dir / CHECKPOINT
@@ -275,11 +319,13 @@ def fit(
             torch.Generator().manual_seed(config.seed),
             _State(),
         )
+        record = record or {"train": config.model_dump(mode="json")}
         if resume:
-            run.restore(checkpoint_path)
+            run.restore(checkpoint_path, record)
+            _rewrite_log(output_dir, run.state.history)
             logger.info("resuming after epoch %d", run.state.epoch)
         speeds = _consume(run, prepared, config, output_dir, save_best, progress,
-                          on_epoch_end, on_step)  # fmt: skip
+                          on_epoch_end, on_step, record)  # fmt: skip
     checkpoint_path.unlink(missing_ok=True)
     state = run.state
     return TrainResult(
@@ -301,6 +347,7 @@ def _consume(
     progress: bool,
     on_epoch_end: Callable[[Info], None] | None,
     on_step: Callable[[Info], None] | None,
+    record: dict[str, Any],
 ) -> list[float]:
     """Drive the loop: progress bar, best model, log, checkpoint; return epoch speeds."""
     show = progress and sys.stderr.isatty()
@@ -322,7 +369,7 @@ def _consume(
         speeds.append(info["examples_per_s"])
         if info["is_best"]:
             save_best(info["scores"])
-        _record(run, output_dir, _log_line(info))
+        _record(run, output_dir, _log_line(info), record)
         if on_epoch_end is not None:
             on_epoch_end(info)
     if bar is not None:
@@ -343,12 +390,23 @@ def _log_line(info: Info) -> dict[str, Any]:
     }
 
 
-def _record(run: _Run, output_dir: Path, line: dict[str, Any]) -> None:
-    """Append an epoch's line to the history and the JSON-lines log, then checkpoint."""
+def _record(run: _Run, output_dir: Path, line: dict[str, Any], record: dict[str, Any]) -> None:
+    """Append an epoch's line to the history and the JSON-lines log, then checkpoint.
+
+    A kill between the two leaves a log line the checkpoint does not know: a resumed run
+    rewrites the log from the checkpoint's history (`_rewrite_log`), so no line is doubled.
+    """
     run.state.history.append(line)
     with open(output_dir / LOG, "a", encoding="utf-8") as log:
-        log.write(json.dumps(line) + "\n")
+        log.write(json.dumps(line, allow_nan=False) + "\n")
     logger.info("epoch %s", line)
     temporary = output_dir / (CHECKPOINT + ".tmp")
-    torch.save(run.checkpoint(), temporary)
+    torch.save(run.checkpoint(record), temporary)
     os.replace(temporary, output_dir / CHECKPOINT)
+
+
+def _rewrite_log(output_dir: Path, history: list[dict[str, Any]]) -> None:
+    """Replace the JSON-lines log with the checkpoint's history (atomically)."""
+    temporary = output_dir / (LOG + ".tmp")
+    temporary.write_text("".join(json.dumps(line) + "\n" for line in history), encoding="utf-8")
+    os.replace(temporary, output_dir / LOG)

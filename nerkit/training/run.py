@@ -21,11 +21,11 @@ from nerkit.errors import ConfigError
 from nerkit.runtime import num_threads
 from nerkit.tasks import get_task
 from nerkit.tasks.base import LoadedModel, Prepared, Splits, load_splits
-from nerkit.training.loop import TrainResult, fit
+from nerkit.training.loop import CHECKPOINT, LOG, TrainResult, fit
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["prepare", "read_splits", "train"]
+__all__ = ["check_output_dir", "prepare", "read_splits", "train"]
 
 
 def read_splits(config: RunConfig) -> Splits:
@@ -72,18 +72,50 @@ def _data_metadata(config: RunConfig, splits: Splits, from_files: bool) -> dict[
     }
 
 
+def check_output_dir(output_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse an output that would lose work: a file, another model, a stale checkpoint.
+
+    With `overwrite` an earlier model's files and log are replaced; `resume` needs the
+    checkpoint of the run to continue.
+    """
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ConfigError(f"--output {str(output_dir)!r} is a file, expected a directory")
+    if resume:
+        if not (output_dir / CHECKPOINT).is_file():
+            raise ConfigError(
+                f"nothing to resume: {output_dir / CHECKPOINT} does not exist (the run "
+                "finished or never saved an epoch; train again without --resume)"
+            )
+        return
+    found = [name for name in ("metadata.json", CHECKPOINT, LOG) if (output_dir / name).exists()]
+    if found and not overwrite:
+        what = "a checkpoint of an unfinished run" if found == [CHECKPOINT] else "a model"
+        raise ConfigError(
+            f"{output_dir} already holds {what} ({', '.join(found)}): pass --resume to continue "
+            "a killed run, --overwrite to replace it, or choose another --output"
+        )
+    for name in (CHECKPOINT, LOG):  # a fresh run starts a fresh log
+        (output_dir / name).unlink(missing_ok=True)
+
+
 def train(
     config: RunConfig,
     output_dir: Path,
     *,
     examples: Splits | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = True,
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
     on_step: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
-    """Train the model a config describes, save the best epoch to `output_dir`, score test."""
+    """Train the model a config describes, save the best epoch to `output_dir`, score test.
+
+    An `output_dir` holding another model is refused unless `overwrite` (see
+    `check_output_dir`).
+    """
     output_dir = Path(output_dir)
+    check_output_dir(output_dir, resume, overwrite)
     splits = examples if examples is not None else read_splits(config)
     prepared = get_task(config.task).prepare(config, splits, _teacher(config))
     metadata = {**_data_metadata(config, splits, examples is None), **prepared.metadata}
@@ -95,6 +127,7 @@ def train(
     result = fit(
         prepared, config.train, output_dir, save_best=save_best, resume=resume,
         progress=progress, on_epoch_end=on_epoch_end, on_step=on_step,
+        record=config.model_dump(mode="json"),
     )  # fmt: skip
     if splits.test:
         with num_threads(config.train.num_threads):

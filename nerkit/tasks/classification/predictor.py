@@ -13,7 +13,7 @@ from typing import Any
 
 from nerkit.errors import NerkitError
 from nerkit.runtime import resolve_precision
-from nerkit.tasks.base import LoadedModel
+from nerkit.tasks.base import LoadedModel, check_texts
 from nerkit.tasks.classification.model import probabilities_of, text_logits
 
 __all__ = ["ClassificationPredictor", "TextLabel"]
@@ -86,8 +86,7 @@ class ClassificationPredictor:
         self, texts: list[str], batch_size: int = 64
     ) -> list[dict[str, float]]:
         """Return every label's calibrated probability for each text."""
-        if isinstance(texts, str):
-            raise TypeError("predict() takes a list of texts; wrap a single text in a list")
+        texts = check_texts(texts, batch_size)
         logits = text_logits(self.model, self.vocabs, texts, batch_size)
         probabilities = probabilities_of(logits, self.temperature, self.config.model.multi_label)
         labels = self.model.labels

@@ -26,7 +26,7 @@ from nerkit.data.tokenize import tokenize
 from nerkit.errors import NerkitError
 from nerkit.runtime import resolve_precision
 from nerkit.schemes import parse_scheme, split_tag
-from nerkit.tasks.base import LoadedModel
+from nerkit.tasks.base import LoadedModel, check_texts
 from nerkit.tasks.tagging.heads import CRFHead
 from nerkit.tasks.tagging.inference import ScoredSpan, nbest_sequences, tag_sequences
 from nerkit.tasks.tagging.model import TagScorer
@@ -112,8 +112,7 @@ class TaggingPredictor:
 
         `confidence=False` skips the posteriors: faster, and every score is NaN.
         """
-        if isinstance(texts, str):
-            raise TypeError("predict() takes a list of texts; wrap a single text in a list")
+        texts = check_texts(texts, batch_size)
         if self.config.model.tokenization != "char":
             tokens = [tokenize(text, mode=self.config.model.tokenization) for text in texts]
             return self.predict_tokens(texts, tokens, batch_size, confidence)
@@ -165,8 +164,7 @@ class TaggingPredictor:
         (`model.max_length` tokens): the k best paths of overlapping windows do not combine
         into the k best paths of the whole text, so split such texts into sentences first.
         """
-        if isinstance(texts, str):
-            raise TypeError("predict_nbest() takes a list of texts; wrap a text in a list")
+        texts = check_texts(texts, batch_size)
         self._check_nbest()
         tokens = [tokenize(text, mode=self.config.model.tokenization) for text in texts]
         max_length = self.config.model.max_length
