@@ -143,7 +143,10 @@ def _squeeze(example: Example, span: Span) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("scheme", ["BIO", "BIOES", "BMES", "IOB1"])
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
+# deadline=None: every write fsyncs (nerkit.data.safe_write), slow on a loaded machine
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40, deadline=None
+)
 @given(example=tokenised_documents())
 def test_random_documents_survive_write_then_read(tmp_path, scheme, example):
     path = tmp_path / "r.conll"
