@@ -88,7 +88,7 @@ def test_ls4_relation_without_labels_and_writers_that_cannot_hold_it(interop, tm
     ]  # fmt: skip
     assert example.relations == (Relation(1, 2, "relation"),)  # I2: from Alice to come
     for format in ("conll", "cluener"):  # I3
-        with pytest.raises(NerkitError, match="1 relations, which the .* format cannot hold"):
+        with pytest.raises(NerkitError, match=r"1 relations, which the .* format cannot hold"):
             write([example], tmp_path / f"x.{format}", format)
     for format in ("jsonl", "doccano", "label-studio", "brat"):
         target = tmp_path / f"rt-{format}"
