@@ -3,13 +3,15 @@
 The exported graph goes from id features to decoded tags in one piece:
 
     tokens (B, T) int64, mask (B, T) bool [, bigrams (B, T, 2) int64] [, chars (B, T, W) int64]
+      [, lexicon_ids (B, T, 4, K) int64, lexicon_weights (B, T, 4, K) float32]
       -> paths (B, T) int64          best tag ids (CRF Viterbi, or softmax argmax); past a
                                      sequence's end they repeat its last tag
       -> probabilities (B, T, C)     posterior tag probabilities (CRF marginals, or softmax),
                                      zero on padding
       -> emissions (B, T, C)         the unnormalised tag scores
 
-B, T and W are dynamic. The CRF's Viterbi and forward-backward recursions are TorchScript
+B, T, W and K are dynamic (the lexicon sets are matched in Python, `nerkit.lexicon`, and
+fed in like the other features). The CRF's Viterbi and forward-backward recursions are TorchScript
 loops (`nerkit.crf.scripted`, tested against brute-force enumeration), which the
 TorchScript-based exporter turns into ONNX `Loop` nodes, so any batch size and length
 work. (torch marks TorchScript and that exporter deprecated in favour of `torch.export`;
@@ -28,13 +30,16 @@ from its model directory's (re-export after `nerkit calibrate`).
 Pretrained (BERT-style) encoders are not exported: their sub-word windows are built in
 Python; exporting one is a one-line `NerkitError`.
 
-Shapes: B batch, T padded length, W longest word in characters, C tags.
+Shapes: B batch, T padded length, W longest word in characters, K entries of the largest
+lexicon set, C tags.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
+from collections.abc import Iterator
 import warnings
 from pathlib import Path
 from typing import Any
@@ -44,6 +49,7 @@ from torch import Tensor, nn
 
 from nerkit.artifacts import load_model
 from nerkit.crf import scripted
+from nerkit.data.safe_write import check_output_file
 from nerkit.encoders.features import Batch, collate, featurize
 from nerkit.errors import NerkitError
 from nerkit.tasks.tagging.heads import CRFHead
@@ -95,6 +101,8 @@ def _sample_batch(model: Tagger, vocabs: Any) -> Batch:
     """Return a small ragged batch to trace the graph with (two lengths, padding present)."""
     word = ["Ab", "c", "de"] if model.config.tokenization == "word" else ["张", "三", "好"]
     sentences = [word * 2, word]
+    if vocabs.lexicon is not None:  # some words, so that K > 1 somewhere
+        sentences.append([char for text in vocabs.lexicon.words[:4] for char in text])
     return collate([featurize(sentence, vocabs, model.config) for sentence in sentences])
 
 
@@ -119,12 +127,17 @@ def export_onnx(
     model.eval()
     default_name = "model.int8.onnx" if quantize else ONNX_FILE
     target = Path(output) if output is not None else model_dir / default_name
+    if target.is_dir():
+        check_output_file(target)  # a one-line error naming the directory
     target.parent.mkdir(parents=True, exist_ok=True)
     batch = _sample_batch(model, vocabs)
     inputs = tuple(getattr(batch, name) for name in names)
     axes = {name: {0: "batch", 1: "length"} for name in names}
     if "chars" in axes:
         axes["chars"][2] = "word_length"
+    for name in ("lexicon_ids", "lexicon_weights"):
+        if name in axes:
+            axes[name][3] = "lexicon_entries"
     outputs = ["paths", "probabilities", "emissions"]
     axes.update({name: {0: "batch", 1: "length"} for name in outputs})
     with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
@@ -146,9 +159,21 @@ def export_onnx(
         if quantize:
             from onnxruntime.quantization import QuantType, quantize_dynamic
 
-            quantize_dynamic(str(plain), str(target), weight_type=QuantType.QInt8)
+            with _quiet_root_logger():  # onnxruntime logs a WARNING:root: line per export
+                quantize_dynamic(str(plain), str(target), weight_type=QuantType.QInt8)
     _record_temperature(target, model.temperature)
     return target
+
+
+@contextlib.contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _relax_loop_shapes(path: Path) -> None:

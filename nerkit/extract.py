@@ -32,8 +32,9 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
+from nerkit.data.safe_write import check_output_file
 from nerkit.errors import DataFormatError, NerkitError
 
 __all__ = ["ExtractOptions", "ExtractSummary", "extract", "split_sentences"]
@@ -126,28 +127,50 @@ class ExtractSummary:
     seconds: float
 
 
-def _open_text(path: Path, mode: str) -> IO[str]:
-    """Open a UTF-8 text file, through gzip when the name ends in .gz."""
-    if path.suffix == ".gz":
-        return gzip.open(path, mode + "t", encoding="utf-8", compresslevel=6)  # type: ignore[return-value]
-    return open(path, mode, encoding="utf-8")
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield (line number, text) of a UTF-8 file (gzip when it ends in .gz).
+
+    Lines end at "\n" only (a "\r" before it is dropped), so output record k is input line
+    k even when a line holds a lone "\r", a form feed or U+2028. A byte that is not UTF-8, a
+    file that is not gzip, or a gzip stream that ends early is a DataFormatError naming
+    file:line.
+    """
+    number = 0
+    try:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):  # binary lines end at b"\n" only
+                try:
+                    text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as error:
+                    bad = raw[error.start : error.start + 1]
+                    raise DataFormatError(
+                        path, number, f"expected UTF-8, found the byte {bad!r}"
+                    ) from None
+                yield number, text[:-1].removesuffix("\r") if text.endswith("\n") else text
+    except EOFError:
+        raise DataFormatError(
+            path, number + 1, "the gzip stream ends early", hint="is the file truncated?"
+        ) from None
+    except gzip.BadGzipFile:
+        raise DataFormatError(
+            path, 1, "not a gzip file", hint="only .gz names are read as gzip"
+        ) from None
 
 
 def _records(inputs: list[Path], options: ExtractOptions) -> Iterator[dict[str, Any]]:
     """Yield one dict per document: its output fields so far plus ``_text``."""
     for path in inputs:
-        with _open_text(path, "r") as handle:
-            for number, line in enumerate(handle, start=1):
-                record: dict[str, Any] = {"line": number}
-                if len(inputs) > 1:
-                    record["file"] = path.name
-                if options.input_format == "text":
-                    record["_text"] = line.rstrip("\r\n")
-                elif line.strip():
-                    record.update(_parse_jsonl(path, number, line, options))
-                else:
-                    record["_text"] = ""
-                yield record
+        for number, line in _lines(path):
+            record: dict[str, Any] = {"line": number}
+            if len(inputs) > 1:
+                record["file"] = path.name
+            if options.input_format == "text":
+                record["_text"] = line
+            elif line.strip():
+                record.update(_parse_jsonl(path, number, line, options))
+            else:
+                record["_text"] = ""
+            yield record
 
 
 def _parse_jsonl(path: Path, number: int, line: str, options: ExtractOptions) -> dict[str, Any]:
@@ -331,11 +354,18 @@ def extract(
         raise NerkitError(f"input file {missing[0]!r} does not exist")
     if not paths:
         raise NerkitError("no input file given")
+    check_output_file(output, sources=paths)  # before any work: not a directory, not an input
     parts = output.with_name(output.name + ".parts")
+    fresh = not parts.exists()
     _prepare_parts(parts, _manifest(model_dir, paths, options))
     began = time.perf_counter()
-    with _progress_bar(progress) as bar:
-        totals, count, skipped = _run_shards(model_dir, parts, paths, options, bar)
+    try:
+        with _progress_bar(progress) as bar:
+            totals, count, skipped = _run_shards(model_dir, parts, paths, options, bar)
+    except BaseException:
+        if fresh and not any(parts.glob("*.done")):
+            shutil.rmtree(parts, ignore_errors=True)  # nothing to resume: a rerun starts clean
+        raise
     _concatenate(parts, count, output)
     shutil.rmtree(parts)
     documents, sentences, characters = totals
