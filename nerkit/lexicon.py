@@ -118,10 +118,13 @@ class Lexicon:
 
     def save(self, path: Path | str) -> None:
         """Write the lexicon as gzip-compressed ``word<TAB>frequency`` lines after a header."""
+        Path(path).write_bytes(self.to_bytes())
+
+    def to_bytes(self) -> bytes:
+        """Return the bytes `save` writes (for writers that replace a file atomically)."""
         lines = [_MAGIC, *(f"{w}\t{f}" for w, f in zip(self._words, self._frequencies.tolist()))]
         data = ("\n".join(lines) + "\n").encode("utf-8")
-        with open(path, "wb") as raw, gzip.GzipFile("", "wb", fileobj=raw, mtime=0) as handle:
-            handle.write(data)  # mtime=0: the same lexicon always gives the same bytes
+        return gzip.compress(data, mtime=0)  # mtime=0: the same lexicon gives the same bytes
 
     @classmethod
     def load(cls, path: Path | str) -> Lexicon:

@@ -160,6 +160,15 @@ class FeaturesConfig(_Config):
     adds per-word character features in word mode. `pretrained` and `bigram_pretrained`
     initialise the token and bigram tables from word2vec text files (training only: the
     saved weights carry them), adding every vector's token to the vocabulary.
+
+    `lexicon` adds SoftLexicon word features in char mode (docs/models.md, "Lexicon
+    features"): a word list (``word [frequency]`` per line), jieba's ``dict.txt`` or a saved
+    nerkit lexicon, pruned at training time to the words found `lexicon_min_count` times in
+    the training data plus the `lexicon_most_frequent` most frequent ones, and saved with
+    the model. `lexicon_weights` weights a word by the file's frequency (``lexicon``) or by
+    its count in the training data (``corpus``, as Ma et al. do). Each character gets
+    4 * `lexicon_dim` features; `lexicon_vectors` (word2vec text or ``.npz``) initialises
+    the word table.
     """
 
     token_dim: PositiveInt = 100
@@ -176,7 +185,29 @@ class FeaturesConfig(_Config):
     # bigram_dim equal to the vectors' dimension); its tokens join the bigram vocabulary
     bigram_pretrained: Path | None = None
     freeze_bigram_pretrained: bool = False
+    lexicon: Path | None = None  # SoftLexicon words (char mode); None: no lexicon features
+    lexicon_dim: PositiveInt = 50
+    lexicon_vectors: Path | None = None  # word2vec text or .npz of dimension lexicon_dim
+    freeze_lexicon_vectors: bool = False
+    lexicon_most_frequent: int = Field(20000, ge=0)
+    lexicon_min_count: PositiveInt = 1
+    lexicon_weights: Literal["lexicon", "corpus"] = "lexicon"
+    lexicon_dropout: float = Field(0.0, ge=0.0, lt=1.0)  # on the pooled word vectors
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _check_lexicon(self) -> FeaturesConfig:
+        if self.lexicon is None and self.lexicon_vectors is not None:
+            raise ValueError(
+                "lexicon_vectors is set but lexicon is not: expected a lexicon file for the "
+                "vectors' words (set model.features.lexicon, or remove lexicon_vectors)"
+            )
+        if self.freeze_lexicon_vectors and self.lexicon_vectors is None:
+            raise ValueError(
+                "freeze_lexicon_vectors is set without lexicon_vectors: it would freeze a "
+                "random table (set model.features.lexicon_vectors, or remove the flag)"
+            )
+        return self
 
 
 class TokenModelConfig(_Config):
@@ -190,3 +221,13 @@ class TokenModelConfig(_Config):
     features: FeaturesConfig = FeaturesConfig()
     encoder: EncoderConfig = BiLSTMConfig()
     max_length: PositiveInt = 200
+
+    @model_validator(mode="after")
+    def _check_lexicon_tokenization(self) -> TokenModelConfig:
+        if self.features.lexicon is not None and self.tokenization != "char":
+            raise ValueError(
+                f"lexicon features need tokenization 'char', found {self.tokenization!r} "
+                "(SoftLexicon sets are per character; set model.tokenization: char or remove "
+                "model.features.lexicon)"
+            )
+        return self

@@ -1,4 +1,5 @@
-"""Token features -> one vector per token: token embedding, char bigrams, word-internal chars.
+"""Token features -> one vector per token: token embedding, char bigrams, word-internal chars,
+SoftLexicon word sets.
 
 Shapes: B batch, T padded length, W longest word, E output size (`output_dim`).
 """
@@ -10,7 +11,10 @@ from torch import Tensor, nn
 
 from nerkit.encoders.config import TokenModelConfig
 from nerkit.encoders.features import Batch
+from nerkit.encoders.lexicon import SoftLexiconEmbedding
 from nerkit.encoders.recurrent import BiRNN
+
+LEXICON_SCALE = 4.0  # Ma et al.: a token's set weights sum to 1 over the four sets
 
 
 class CharCNN(nn.Module):
@@ -72,6 +76,9 @@ class Embedder(nn.Module):
             else:
                 self.chars = CharLSTM(vocab_sizes["chars"], features.char_dim, features.char_hidden)
             self.output_dim += self.chars.output_dim
+        self.lexicon = lexicon_embedding(config, vocab_sizes)
+        if self.lexicon is not None:
+            self.output_dim += self.lexicon.output_dim
         self.dropout = nn.Dropout(features.dropout)
 
     def forward(self, batch: Batch) -> Tensor:
@@ -81,4 +88,29 @@ class Embedder(nn.Module):
             parts.append(self.bigrams(batch.bigrams).flatten(2))  # (B, T, 2 * bigram_dim)
         if self.chars is not None and batch.chars is not None:
             parts.append(self.chars(batch.chars))
+        if self.lexicon is not None:
+            parts.append(lexicon_features(self.lexicon, batch))
         return self.dropout(torch.cat(parts, dim=2))
+
+
+def lexicon_embedding(
+    config: TokenModelConfig, vocab_sizes: dict[str, int]
+) -> SoftLexiconEmbedding | None:
+    """Return the SoftLexicon pooling for a lexicon of `vocab_sizes["lexicon"]` rows, or None."""
+    if "lexicon" not in vocab_sizes:
+        return None
+    features = config.features
+    return SoftLexiconEmbedding(
+        vocab_sizes["lexicon"], features.lexicon_dim, features.lexicon_dropout,
+        scale=LEXICON_SCALE, freeze=features.freeze_lexicon_vectors,
+    )  # fmt: skip
+
+
+def lexicon_features(module: SoftLexiconEmbedding, batch: Batch) -> Tensor:
+    """Return the pooled B/M/E/S word vectors (B, T, 4 * D) of a batch's lexicon sets."""
+    if batch.lexicon_ids is None or batch.lexicon_weights is None:
+        raise ValueError(
+            "a model with a lexicon needs batches with lexicon sets (featurize with "
+            "Vocabs.lexicon set)"
+        )
+    return module(batch.lexicon_ids, batch.lexicon_weights)

@@ -7,7 +7,8 @@ lookup, weighting and sum fused) and concatenates the four
 is padding (zero; with weight 0 it never reaches the output nor gets a gradient), row 1 the
 NONE word of an empty set, rows 2.. the lexicon's words. Word vectors to initialise the
 table are read from word2vec text files or from the compact float16 ``.npz`` tables that
-`save_word_vectors` writes.
+`save_word_vectors` writes. `prepare_lexicon` is the training-time recipe of
+`model.features.lexicon`: read, prune to the training data, reweight, read the vectors.
 
 Shapes: B batch, T padded length, K entries per set, D word vector size.
     ids      (B, T, 4, K) long   word ids, 0 on padding
@@ -20,17 +21,66 @@ from __future__ import annotations
 import gzip
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from nerkit.encoders.config import TokenModelConfig
 from nerkit.errors import ConfigError, DataFormatError
+from nerkit.lexicon import Lexicon
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SoftLexiconEmbedding", "read_word_vectors", "save_word_vectors"]
+__all__ = [
+    "PreparedLexicon",
+    "SoftLexiconEmbedding",
+    "prepare_lexicon",
+    "read_word_vectors",
+    "save_word_vectors",
+]
+
+
+@dataclass
+class PreparedLexicon:
+    """The pruned lexicon of a new model and the word vectors to copy into its table."""
+
+    lexicon: Lexicon
+    vectors: dict[str, np.ndarray] | None = None
+
+
+def prepare_lexicon(
+    sentences: Sequence[Sequence[str]], config: TokenModelConfig
+) -> PreparedLexicon | None:
+    """Return `model.features.lexicon` pruned to the training sentences, or None when unset.
+
+    Kept: the words found `lexicon_min_count` times in `sentences`, plus the
+    `lexicon_most_frequent` most frequent words. With `lexicon_weights: corpus` the
+    frequencies are recounted in `sentences` (`Lexicon.recount`).
+    """
+    features = config.features
+    if features.lexicon is None:
+        return None
+    full = Lexicon.read(features.lexicon)
+    lexicon = full.prune(
+        keep=sentences, most_frequent=features.lexicon_most_frequent,
+        min_count=features.lexicon_min_count,
+    )  # fmt: skip
+    if len(lexicon) == 0:
+        raise ConfigError(
+            f"model.features.lexicon: none of the {len(full)} words of {features.lexicon} "
+            "occurs in the training data (raise model.features.lexicon_most_frequent, or "
+            "check that the lexicon is spelt as the data is)"
+        )
+    if features.lexicon_weights == "corpus":
+        lexicon = lexicon.recount(sentences)
+    logger.info("lexicon: %d of %d words kept", len(lexicon), len(full))
+    vectors = None
+    if features.lexicon_vectors is not None:
+        vectors = read_word_vectors(features.lexicon_vectors, features.lexicon_dim, set(lexicon))
+    return PreparedLexicon(lexicon, vectors)
 
 
 class SoftLexiconEmbedding(nn.Module):

@@ -4,7 +4,9 @@
 `Embedder`, or lets a pretrained transformer embed its own sub-words, runs the configured
 sequence encoder and, for pretrained encoders with `top` set, a BiLSTM or IDCNN over its
 token states. Task heads (tag scores, pooled text classes, entity pairs) sit on the states
-and own their projections.
+and own their projections. Lexicon features (`model.features.lexicon`) join the `Embedder`'s
+token features; a pretrained encoder, which has no embedder, gets them concatenated to its
+token states instead, before `top` and the head.
 
 `prepare_inputs` is the one recipe that turns training sentences into vocabularies with the
 configured pretrained vectors, and `TokenEncoder.init_pretrained` copies those vectors in:
@@ -19,12 +21,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import torch
 from torch import Tensor, nn
 
 from nerkit.encoders import build_encoder, is_pretrained
 from nerkit.encoders.config import TokenModelConfig
-from nerkit.encoders.embedding import Embedder
+from nerkit.encoders.embedding import Embedder, lexicon_embedding, lexicon_features
 from nerkit.encoders.features import Batch, Vocabs, build_vocabs
+from nerkit.encoders.lexicon import prepare_lexicon
 from nerkit.encoders.vectors import (
     add_bigrams,
     init_embeddings,
@@ -42,15 +47,19 @@ class TokenInputs:
     vocabs: Vocabs
     token_vectors: dict[str, list[float]] | None = None
     bigram_vectors: dict[str, list[float]] | None = None
+    lexicon_vectors: dict[str, np.ndarray] | None = None
 
 
 def prepare_inputs(sentences: Iterable[Sequence[str]], config: TokenModelConfig) -> TokenInputs:
     """Return the vocabularies over training sentences plus the configured pretrained vectors.
 
     Every vector's token joins its vocabulary, so a token unseen in training keeps its
-    pretrained vector at prediction time.
+    pretrained vector at prediction time. The lexicon is pruned to the training sentences
+    (`nerkit.encoders.lexicon.prepare_lexicon`).
     """
     features = config.features
+    sentences = list(sentences)
+    lexicon = prepare_lexicon(sentences, config)
     tokens = None
     if features.pretrained is not None:
         tokens = read_vectors(features.pretrained, features.token_dim)
@@ -58,7 +67,10 @@ def prepare_inputs(sentences: Iterable[Sequence[str]], config: TokenModelConfig)
     vocabs = build_vocabs(sentences, config, extra_tokens=tokens or ())
     if bigrams is not None:
         add_bigrams(vocabs, bigrams)
-    return TokenInputs(vocabs, tokens, bigrams)
+    if lexicon is None:
+        return TokenInputs(vocabs, tokens, bigrams)
+    vocabs.lexicon = lexicon.lexicon
+    return TokenInputs(vocabs, tokens, bigrams, lexicon.vectors)
 
 
 class TokenEncoder(nn.Module):
@@ -72,9 +84,12 @@ class TokenEncoder(nn.Module):
         self.embedder = None if pretrained else Embedder(config, vocab_sizes)
         input_dim = self.embedder.output_dim if self.embedder is not None else 0
         self.encoder = build_encoder(config.encoder, input_dim)
+        # lexicon features of a pretrained encoder join its token states (no embedder)
+        self.lexicon = lexicon_embedding(config, vocab_sizes) if pretrained else None
+        states_dim = self.encoder.output_dim + (self.lexicon.output_dim if self.lexicon else 0)
         top = getattr(config.encoder, "top", None)
-        self.top = build_encoder(top, self.encoder.output_dim) if top is not None else None
-        self.output_dim: int = (self.top or self.encoder).output_dim
+        self.top = build_encoder(top, states_dim) if top is not None else None
+        self.output_dim: int = self.top.output_dim if self.top is not None else states_dim
 
     def forward(self, batch: Batch) -> Tensor:
         """Return the token states (B, T, H) of a batch."""
@@ -82,6 +97,9 @@ class TokenEncoder(nn.Module):
             if batch.pieces is None or batch.piece_tokens is None:
                 raise ValueError("a pretrained encoder needs sub-words (Vocabs.subwords unset)")
             states = self.encoder(batch.pieces, batch.piece_tokens, batch.mask)
+            if self.lexicon is not None:
+                words = lexicon_features(self.lexicon, batch).to(states.dtype)
+                states = torch.cat([states, words], dim=2)
         else:
             states = self.encoder(self.embedder(batch), batch.mask)
         return states if self.top is None else self.top(states, batch.mask)
@@ -99,6 +117,15 @@ class TokenEncoder(nn.Module):
                 self.embedder, self.config, inputs.vocabs, inputs.token_vectors,
                 inputs.bigram_vectors,
             )  # fmt: skip
+        lexicon = self.lexicon_embedding
+        if lexicon is not None and inputs.lexicon_vectors is not None:
+            assert inputs.vocabs.lexicon is not None
+            lexicon.load_vectors(inputs.vocabs.lexicon.id_words(), inputs.lexicon_vectors)
+
+    @property
+    def lexicon_embedding(self) -> nn.Module | None:
+        """Return the SoftLexicon pooling module (the embedder's, or a pretrained encoder's)."""
+        return self.embedder.lexicon if self.embedder is not None else self.lexicon
 
     def pretrained_parameters(self) -> list[nn.Parameter]:
         """Return the pretrained transformer's trainable parameters (they have their own lr)."""
@@ -108,14 +135,16 @@ class TokenEncoder(nn.Module):
 
     def vocab_sizes(self) -> dict[str, int]:
         """Return the vocabulary sizes this encoder was built for."""
+        lexicon = self.lexicon_embedding
+        lexicon_rows = {} if lexicon is None else {"lexicon": lexicon.embedding.num_embeddings}
         if self.embedder is None:
-            return {}
+            return lexicon_rows
         sizes = {"tokens": self.embedder.tokens.num_embeddings}
         if self.embedder.bigrams is not None:
             sizes["bigrams"] = self.embedder.bigrams.num_embeddings
         if self.embedder.chars is not None:
             sizes["chars"] = self.embedder.chars.embedding.num_embeddings
-        return sizes
+        return {**sizes, **lexicon_rows}
 
 
 def parameter_groups(model: nn.Module, encoder: TokenEncoder, lr: float) -> list[dict[str, Any]]:

@@ -46,6 +46,8 @@ def input_names(model: TagScorer) -> list[str]:
         names.append("bigrams")
     if embedder.chars is not None:
         names.append("chars")
+    if embedder.lexicon is not None:
+        names.extend(["lexicon_ids", "lexicon_weights"])
     return names
 
 
