@@ -39,8 +39,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
-from collections.abc import Iterator
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
