@@ -17,8 +17,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from nerkit.cli import app
 from nerkit.data.formats import FORMATS, read
+from nerkit.errors import NerkitError
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "fuzz_readers.py"
 _SPEC = importlib.util.spec_from_file_location("fuzz_readers", _PATH)
@@ -65,3 +68,24 @@ def test_mutations_change_the_files_and_cover_both_outcomes():
     with tempfile.TemporaryDirectory() as directory:
         outcomes = {fuzz.run_case(s, "jsonl", Path(directory))[0] for s in range(60)}
     assert outcomes == {"ok", "nerkit"}
+
+
+@pytest.mark.parametrize("format", FORMATS)
+def test_stats_and_convert_on_mutated_files_succeed_or_give_a_nerkit_error(format, tmp_path):
+    # main() prints a NerkitError as one `error:` line with exit code 2 (test_cli_data.py)
+    runner = CliRunner()
+    for seed in range(4):
+        fuzz.run_case(seed, format, tmp_path)  # writes the mutated file
+        path = tmp_path / f"case{seed}"
+        path = path if format == "brat" else path / "data"
+        for args in (
+            ["stats", str(path), "--format", format],
+            ["stats", str(path)],
+            ["convert", str(path), str(tmp_path / f"out{seed}.jsonl"), "--from", format],
+        ):
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0 or isinstance(result.exception, NerkitError), (
+                seed,
+                args,
+                result.exception,
+            )
