@@ -272,7 +272,7 @@ def _brat_structure(text: str, rng: random.Random) -> str:
         lines[i] = lines[i].replace("\t", " ")
     elif choice == 1 and len(fields) > 1:
         lines[i] = "\t".join(fields[: rng.randrange(1, len(fields))])
-    elif choice == 2 and len(fields) > 1:
+    elif choice == 2 and len(fields) > 1 and fields[1].split():
         parts = fields[1].split()
         k = rng.randrange(len(parts))
         parts[k] = rng.choice(["-1", "0", "3", "999", "2;1", "x", "T9", "Arg1:T99", ""])
