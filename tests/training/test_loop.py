@@ -76,13 +76,23 @@ def test_resume_without_a_checkpoint_is_a_config_error(tmp_path):
 
 def test_log_has_one_line_per_epoch_with_dev_scores(tmp_path):
     config = tiny_config(write_corpus(tmp_path), epochs=2)
-    result = api.train(config, tmp_path / "model", progress=False)
+    epochs, steps = [], []
+    result = api.train(config, tmp_path / "model", progress=False,
+                       on_epoch_end=epochs.append, on_step=steps.append)  # fmt: skip
     lines = [json.loads(line) for line in (tmp_path / "model" / LOG).read_text().splitlines()]
     assert [line["epoch"] for line in lines] == [1, 2]
     assert {"loss", "dev_precision", "dev_recall", "dev_f1", "seconds", "train_sents_per_s"} <= set(
         lines[0]
     )
     assert result.history == lines
+    # the callbacks get the loop's info dicts; the epoch-end one carries the dev scores
+    keys = {"epoch", "loss", "score", "scores", "is_best", "seconds", "examples_per_s", "lr"}
+    assert [info["epoch"] for info in epochs] == [1, 2] and all(keys <= set(i) for i in epochs)
+    assert [info["scores"]["f1"] for info in epochs] == [line["dev_f1"] for line in lines]
+    assert [info["score"] for info in epochs] == [line["dev_f1"] for line in lines]
+    assert len(steps) == 2 and {info["epoch"] for info in steps} == {1, 2}  # one batch of 6
+    assert result.examples_per_second > 0
+    assert result.sentences_per_second == result.examples_per_second
 
 
 def test_early_stopping_stops_after_patience_epochs_without_improvement(tmp_path):
