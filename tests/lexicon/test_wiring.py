@@ -195,3 +195,17 @@ def test_onnx_runtime_gives_the_torch_entities(model_dir, tmp_path):
         assert [triples(e) for e in found] == [triples(e) for e in expected]
         scores = [e.score for entities in found for e in entities]
         assert scores == pytest.approx([e.score for es in expected for e in es], abs=1e-3)
+
+
+def test_calibration_and_distillation_read_the_lexicon(model_dir, tmp_path):
+    directory = shutil.copytree(model_dir, tmp_path / "teacher")
+    record = api.calibrate(directory)  # held-out: the model's own dev set (= train here)
+    assert record["temperature"] > 0
+    assert (directory / LEXICON_FILE).is_file() and load_model(directory).vocabs.lexicon
+    # a student without a lexicon learns from a teacher with one, and the reverse
+    for student, lexicon in (("plain", None), ("lexical", str(write_lexicon(tmp_path)))):
+        config = tiny_config(write_corpus(tmp_path), distill={"teacher": str(directory)})
+        config["model"]["features"]["lexicon"] = lexicon
+        result = api.train(config, tmp_path / student, progress=False)
+        assert result.best_score == 1.0
+        assert (tmp_path / student / LEXICON_FILE).is_file() == (lexicon is not None)
