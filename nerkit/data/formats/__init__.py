@@ -2,8 +2,9 @@
 
 Every format module has ``read_X(path, **options) -> Iterator[Example]`` (streaming, spans in
 sorted end-exclusive character offsets, ``file:line`` in every error) and
-``write_X(examples, path, **options) -> int`` (the number of documents written). The formats
-and their options are described in docs/formats.md.
+``write_X(examples, path, **options) -> int`` (the number of documents written), which replaces
+its target atomically (`nerkit.data.safe_write`) and refuses what its format cannot hold unless
+``drop_unsupported=True``. The formats and their options are described in docs/formats.md.
 """
 
 from __future__ import annotations
