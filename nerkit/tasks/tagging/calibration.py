@@ -30,10 +30,10 @@ from torch import Tensor
 from nerkit.encoders.features import Vocabs, collate, featurize
 from nerkit.runtime import eval_mode
 from nerkit.schemes import parse_scheme, tags_to_spans
-from nerkit.tasks.tagging.data import example_tokens
+from nerkit.tasks.tagging.data import char_span, example_tokens
 from nerkit.tasks.tagging.heads import CRFHead, SoftmaxHead
 from nerkit.tasks.tagging.model import TagScorer
-from nerkit.types import Example
+from nerkit.types import Example, Span, Token
 
 __all__ = [
     "Calibration",
@@ -209,13 +209,13 @@ def collect_entities(
 ) -> EntityConfidences:
     """Decode `examples` once; return their predicted entities, marked correct or not."""
     scheme, tags = parse_scheme(model.config.scheme), list(model.tags)
-    pieces: list[tuple[list[str], list[tuple[int, int]], set[tuple[int, int, str]]]] = []
+    pieces: list[tuple[list[str], list[Token], set[Span]]] = []
     for example in examples:
         tokens = example_tokens(example, model.config.tokenization)
-        gold = {(span.start, span.end, span.label) for span in example.spans}
+        gold = set(example.spans)
         for first in range(0, len(tokens), max_length):
             piece = tokens[first : first + max_length]
-            pieces.append(([t.text for t in piece], [(t.start, t.end) for t in piece], gold))
+            pieces.append(([t.text for t in piece], piece, gold))
     batches: list[EntityBatch] = []
     correct: list[bool] = []
     with eval_mode(model):
@@ -225,11 +225,10 @@ def collect_entities(
             emissions = model.emissions(batch)
             paths = model.head.decode(emissions, batch.mask)
             entities = []
-            for b, (path, (_, offsets, gold)) in enumerate(zip(paths, chunk, strict=True)):
+            for b, (path, (_, piece, gold)) in enumerate(zip(paths, chunk, strict=True)):
                 for span in tags_to_spans([tags[i] for i in path], scheme):
                     entities.append((b, span.start, span.end))
-                    key = (offsets[span.start][0], offsets[span.end - 1][1], span.label)
-                    correct.append(key in gold)
+                    correct.append(char_span(span, piece) in gold)
             padded = [path + [0] * (batch.mask.size(1) - len(path)) for path in paths]
             batches.append(
                 EntityBatch(emissions, batch.mask, torch.tensor(padded, dtype=torch.long), entities)

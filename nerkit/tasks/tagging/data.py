@@ -40,6 +40,11 @@ def example_tokens(example: Example, tokenization: str) -> list[Token]:
     return tokenize(example.text, mode=tokenization)  # type: ignore[arg-type]
 
 
+def char_span(span: Span, tokens: Sequence[Token]) -> Span:
+    """Return the character span of a span in token offsets over `tokens`."""
+    return Span(tokens[span.start].start, tokens[span.end - 1].end, span.label)
+
+
 def labels_of(examples: Sequence[Example]) -> list[str]:
     """Return the sorted entity labels used in `examples`."""
     return sorted({span.label for example in examples for span in example.spans})

@@ -45,8 +45,19 @@ def _char_tokens(text: str) -> tuple[list[str], list[int]]:
     return [text[i] for i in offsets], offsets
 
 
-def _entity(text: str, start: int, end: int, scored: ScoredSpan) -> Entity:
-    return Entity(start, end, scored.span.label, text[start:end], round(scored.score, 6))
+def _entities(
+    text: str, spans: Sequence[ScoredSpan], starts: Sequence[int], ends: Sequence[int]
+) -> list[Entity]:
+    """Return the entities of scored token spans; token i covers text[starts[i]:ends[i]]."""
+    found = []
+    for scored in spans:
+        start, end = starts[scored.span.start], ends[scored.span.end - 1]
+        found.append(Entity(start, end, scored.span.label, text[start:end], round(scored.score, 6)))
+    return found
+
+
+def _bounds(tokens: Sequence[Token]) -> tuple[list[int], list[int]]:
+    return [token.start for token in tokens], [token.end for token in tokens]
 
 
 class TaggingPredictor:
@@ -120,7 +131,7 @@ class TaggingPredictor:
         strings, offsets = zip(*map(_char_tokens, texts)) if texts else ((), ())
         found = self._tag(strings, batch_size, confidence)
         return [
-            [_entity(text, at[s.span.start], at[s.span.end - 1] + 1, s) for s in spans]
+            _entities(text, spans, at, [i + 1 for i in at])
             for text, at, spans in zip(texts, offsets, found, strict=True)
         ]
 
@@ -136,8 +147,8 @@ class TaggingPredictor:
             [[t.text for t in sentence] for sentence in tokens], batch_size, confidence
         )
         return [
-            [_entity(text, at[s.span.start].start, at[s.span.end - 1].end, s) for s in spans]
-            for text, at, spans in zip(texts, tokens, found, strict=True)
+            _entities(text, spans, *_bounds(sentence))
+            for text, sentence, spans in zip(texts, tokens, found, strict=True)
         ]
 
     def _tag(
@@ -178,17 +189,8 @@ class TaggingPredictor:
             self.model, self.vocabs, [[t.text for t in s] for s in tokens], k, batch_size=batch_size
         )
         return [
-            [
-                (
-                    [
-                        _entity(text, at[s.span.start].start, at[s.span.end - 1].end, s)
-                        for s in spans
-                    ],
-                    p,
-                )
-                for spans, p in analyses
-            ]
-            for text, at, analyses in zip(texts, tokens, found, strict=True)
+            [(_entities(text, spans, *_bounds(sentence)), p) for spans, p in analyses]
+            for text, sentence, analyses in zip(texts, tokens, found, strict=True)
         ]
 
     def _check_nbest(self) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from nerkit.encoders.features import Vocabs
 from nerkit.tasks.tagging.config import ModelConfig
-from nerkit.tasks.tagging.data import example_tokens
+from nerkit.tasks.tagging.data import char_span, example_tokens
 from nerkit.tasks.tagging.inference import tag_sequences
 from nerkit.tasks.tagging.model import TagScorer
 from nerkit.types import Example, Span
@@ -36,10 +36,7 @@ def predict_examples(
         confidence=False,
     )
     return [
-        [
-            Span(sentence[s.span.start].start, sentence[s.span.end - 1].end, s.span.label)
-            for s in spans
-        ]
+        [char_span(s.span, sentence) for s in spans]
         for sentence, spans in zip(tokens, found, strict=True)
     ]
 
