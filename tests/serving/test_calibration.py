@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from nerkit.api import held_out_examples
 from nerkit.artifacts import load_model, write_temperature
+from nerkit.checksums import file_sha256
 from nerkit.cli import calibration  # noqa: F401  (registers the command)
 from nerkit.cli._app import app
 from nerkit.crf import CRF
@@ -175,6 +176,8 @@ def test_save_load_keeps_t_and_predictions_use_it(model_dir, calibrated_dir):
     weights = calibrated_dir / "weights.safetensors"
     state = load_file(str(weights))
     save_file({k: v for k, v in state.items() if not k.endswith("temperature")}, str(weights))
+    meta_path = calibrated_dir / "metadata.json"  # ... in a directory of that time: no checksums
+    meta_path.write_text(json.dumps({k: v for k, v in meta.items() if k != "sha256"}))
     assert float(load_model(calibrated_dir)[0].head.temperature) == 1.0
 
 
@@ -209,6 +212,9 @@ def test_held_out_default_is_the_training_dev_carve(model_dir, tmp_path):
     config = json.loads((target / "config.json").read_text(encoding="utf-8"))
     config["data"].update(dev=None, dev_fraction=0.5)
     (target / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    meta = json.loads((target / "metadata.json").read_text(encoding="utf-8"))
+    meta["sha256"]["config.json"] = file_sha256(target / "config.json")  # an edit on purpose
+    (target / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
     examples, source = held_out_examples(target)
     assert examples == read_splits(load_model(target)[1]).dev and len(examples) == 3
     assert "dev carve 0.5" in source["path"]
