@@ -244,6 +244,12 @@ def _render(stats: DatasetStats) -> str:
         lines.append(f"tokens             {stats.tokens}")
     lines.append(f"entities           {stats.entities}")
     lines += [f"  {label:<16} {count}" for label, count in stats.entities_per_label.items()]
+    if stats.relations:
+        lines.append(f"relations          {stats.relations}")
+        lines += [f"  {label:<16} {count}" for label, count in stats.relations_per_label.items()]
+    if stats.attributes:
+        lines.append(f"attributes         {stats.attributes}")
+        lines += [f"  {name:<16} {count}" for name, count in stats.attributes_per_name.items()]
     lines.append(
         f"length (chars)     min {stats.length_min}  mean {stats.length_mean}  "
         f"median {stats.length_median}  max {stats.length_max}  >510: {stats.longer_than_510}"

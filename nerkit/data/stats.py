@@ -1,4 +1,5 @@
-"""Dataset statistics: documents, characters, tokens, entities per label, lengths, problems.
+"""Dataset statistics: documents, characters, tokens, entities, relations and attributes per
+label, lengths, problems.
 
 `compute_stats` consumes any iterable of Examples (it streams; only the per-document lengths
 are kept, for the median). Scheme violations come from ``Example.meta["violations"]`` (set by
@@ -30,6 +31,10 @@ class DatasetStats:
     tokens: int | None = None
     entities: int = 0
     entities_per_label: dict[str, int] = field(default_factory=dict)
+    relations: int = 0
+    relations_per_label: dict[str, int] = field(default_factory=dict)
+    attributes: int = 0
+    attributes_per_name: dict[str, int] = field(default_factory=dict)
     length_min: int = 0
     length_mean: float = 0.0
     length_median: float = 0.0
@@ -49,12 +54,16 @@ def compute_stats(examples: Iterable[Example]) -> DatasetStats:
     """Return the statistics of a stream of Examples (lengths are in characters)."""
     stats = DatasetStats()
     labels: Counter[str] = Counter()
+    relations: Counter[str] = Counter()
+    attributes: Counter[str] = Counter()
     lengths: list[int] = []
     tokens, all_tokenised = 0, True
     violations, violating_docs, has_scheme = 0, 0, False
     for example in examples:
         lengths.append(len(example.text))
         labels.update(span.label for span in example.spans)
+        relations.update(relation.label for relation in example.relations)
+        attributes.update(attribute.name for attribute in example.attributes)
         if example.tokens is None:
             all_tokenised = False
         else:
@@ -72,6 +81,10 @@ def compute_stats(examples: Iterable[Example]) -> DatasetStats:
     stats.tokens = tokens if all_tokenised and lengths else None
     stats.entities = sum(labels.values())
     stats.entities_per_label = dict(sorted(labels.items()))
+    stats.relations = sum(relations.values())
+    stats.relations_per_label = dict(sorted(relations.items()))
+    stats.attributes = sum(attributes.values())
+    stats.attributes_per_name = dict(sorted(attributes.items()))
     if lengths:
         stats.length_min, stats.length_max = min(lengths), max(lengths)
         stats.length_mean = round(statistics.fmean(lengths), 2)

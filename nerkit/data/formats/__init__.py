@@ -15,14 +15,27 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from nerkit.data.formats import brat, cluener, conll, doccano, jsonl, label_studio
+from nerkit.data.formats import (
+    brat,
+    cluener,
+    conll,
+    deepke,
+    doccano,
+    finre,
+    jsonl,
+    label_studio,
+    semeval,
+)
 from nerkit.data.formats._io import open_input
 from nerkit.errors import NerkitError
 from nerkit.types import Example
 
 __all__ = ["FORMATS", "detect_format", "read", "write"]
 
-FORMATS = ("conll", "cluener", "jsonl", "doccano", "label-studio", "brat")
+FORMATS = (
+    "conll", "cluener", "jsonl", "doccano", "label-studio", "brat",
+    "deepke-re", "deepke-ae", "finre", "semeval",
+)  # fmt: skip
 _PEEK_BYTES = 16 << 20  # enough for a first JSON line of several MB (R15)
 _MAX_RECORDS = 50
 _WHOLE_JSON_BYTES = 64 << 20
@@ -50,6 +63,14 @@ def read(path: Path | str, format: str, **options: Any) -> Iterator[Example]:
             return label_studio.read_label_studio(path, **options)
         case "brat":
             return brat.read_brat(path, **options)
+        case "deepke-re":
+            return deepke.read_deepke_re(path, **options)
+        case "deepke-ae":
+            return deepke.read_deepke_ae(path, **options)
+        case "finre":
+            return finre.read_finre(path, **options)
+        case "semeval":
+            return semeval.read_semeval(path, **options)
     raise AssertionError(f"unhandled format {format}")
 
 
@@ -69,6 +90,14 @@ def write(examples: Iterable[Example], path: Path | str, format: str, **options:
             return label_studio.write_label_studio(examples, path, **options)
         case "brat":
             return brat.write_brat(examples, path, **options)
+        case "deepke-re":
+            return deepke.write_deepke_re(examples, path, **options)
+        case "deepke-ae":
+            return deepke.write_deepke_ae(examples, path, **options)
+        case "finre":
+            return finre.write_finre(examples, path, **options)
+        case "semeval":
+            return semeval.write_semeval(examples, path, **options)
     raise AssertionError(f"unhandled format {format}")
 
 
@@ -76,6 +105,8 @@ def _json_kind(record: Any) -> str | None:
     """Return the JSON-lines format one record shows, or None when it could be several."""
     if not isinstance(record, dict):
         return None
+    if isinstance(record.get("token"), list) and isinstance(record.get("h"), dict):
+        return "semeval"
     if isinstance(record.get("data"), dict) and (
         "annotations" in record or "predictions" in record or "completions" in record
     ):
@@ -167,7 +198,16 @@ def _sniff(path: Path) -> str | None:
         return "label-studio"
     if first.startswith("{"):
         return _sniff_json(path, lines)
-    return "conll" if _sniff_conll(lines) else None
+    header = first.strip()
+    if header == ",".join(deepke.RE_HEADER):
+        return "deepke-re"
+    if header == ",".join(deepke.AE_HEADER):
+        return "deepke-ae"
+    if _sniff_conll(lines):
+        return "conll"
+    if all(line.rstrip("\r\n").count("\t") == 3 for line in lines):
+        return "finre"  # head, tail, relation, sentence: a sentence is never a tag
+    return None
 
 
 def detect_format(path: Path | str) -> str:
