@@ -350,14 +350,17 @@ def _consume(
     record: dict[str, Any],
 ) -> list[float]:
     """Drive the loop: progress bar, best model, log, checkpoint; return epoch speeds."""
-    show = progress and sys.stderr.isatty()
+    # on a terminal a live bar; in a log file (nohup, CI) one refreshed line every 30 s
+    terminal = sys.stderr.isatty()
     speeds: list[float] = []
     bar = None
     for info in train_while_improving(run, prepared, config):
         if not info.get("epoch_end"):
             if bar is None:
-                bar = tqdm(total=prepared.train_size, desc=f"epoch {info['epoch']}",
-                           disable=not show, leave=False)  # fmt: skip
+                bar = tqdm(
+                    total=prepared.train_size, desc=f"epoch {info['epoch']}", disable=not progress,
+                    leave=not terminal, mininterval=0.1 if terminal else 30, ascii=not terminal,
+                )  # fmt: skip
             bar.update(info["examples"])
             bar.set_postfix(loss=f"{info['loss']:.3f}", per_s=f"{info['examples_per_s']:.0f}")
             if on_step is not None:
