@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -94,6 +95,11 @@ def test_incompatible_weights_are_an_artifact_error(model_dir, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(model_dir, copy)
     (copy / "labels.json").write_text('["O", "B-X", "I-X", "E-X", "S-X"]')
+    # a directory without recorded checksums (as written before them), so the weights are
+    # checked against the labels rather than the edited file against its checksum
+    metadata = json.loads((copy / "metadata.json").read_text(encoding="utf-8"))
+    metadata.pop("sha256", None)
+    (copy / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
     with pytest.raises(ArtifactError, match="does not fit the model"):
         load(copy)
 
