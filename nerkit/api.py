@@ -100,11 +100,15 @@ def predict(
 
 
 def evaluate(
-    model_dir: Path | str | None, data_path: Path | str, format: str | None = None
+    model_dir: Path | str | None,
+    data_path: Path | str,
+    format: str | None = None,
+    scheme: str | None = None,
 ) -> Report:
     """Return the `Report` of a saved model on a labelled data file (any task).
 
-    `format` defaults to the format the model was trained on.
+    `format` defaults to the format the model was trained on; `scheme` is the tag scheme of
+    a CoNLL file (default: that of the training data; "auto" detects it).
     """
     from nerkit.artifacts import is_ensemble_dir, load_ensemble, load_model
     from nerkit.tasks import get_task
@@ -112,7 +116,10 @@ def evaluate(
     path = resolve_model_dir(model_dir)
     loaded = load_ensemble(path) if is_ensemble_dir(path) else load_model(path)
     task = get_task(loaded.config.task)
-    examples = task.read_examples(Path(data_path), loaded.config.data, format=format)
+    data = loaded.config.data
+    if scheme is not None:
+        data = data.model_copy(update={"scheme": None if scheme == "auto" else scheme})
+    examples = task.read_examples(Path(data_path), data, format=format)
     if not examples:
         raise NerkitError(f"{data_path} holds no example to evaluate on")
     return task.report(loaded, examples)

@@ -8,6 +8,7 @@ code 2, while any other exception (a bug) keeps its traceback.
 
 from __future__ import annotations
 
+import logging
 import os
 
 import typer
@@ -32,6 +33,21 @@ def _os_message(error: OSError) -> str:
     return f"{where}: {reason}" if where else reason
 
 
+class _Warning(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {record.getMessage()}"
+
+
+def _show_warnings() -> None:
+    """Print the library's warnings (label mismatches, unaligned spans) as `warning: ...`."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Warning())
+    handler.setLevel(logging.WARNING)
+    library = logging.getLogger("nerkit")
+    library.addHandler(handler)
+    library.setLevel(logging.WARNING)
+
+
 def main() -> None:
     """Run the CLI; a user error becomes one line on stderr and exit code 2.
 
@@ -41,6 +57,7 @@ def main() -> None:
     traceback. OpenMP threads wait passively: spinning threads slow a loaded machine ~10x.
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is first imported
+    _show_warnings()
     try:
         app()
     except NerkitError as error:

@@ -64,12 +64,16 @@ def evaluate(
     format: Annotated[
         str | None, typer.Option("--format", "-f", help="Data format (default: the training one).")
     ] = None,
+    scheme: Annotated[
+        str | None,
+        typer.Option(help="Tag scheme of a CoNLL file (default: the training data's)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
 ) -> None:
     """Score a saved model on labelled DATA: per-label and overall scores of its task."""
     from nerkit import api
 
-    report = api.evaluate(model_dir, data, format=format)
+    report = api.evaluate(model_dir, data, format=format, scheme=scheme)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
     else:

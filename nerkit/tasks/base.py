@@ -39,6 +39,7 @@ __all__ = [
     "check_data_file",
     "check_texts",
     "load_splits",
+    "warn_unknown_labels",
 ]
 
 
@@ -150,6 +151,23 @@ def check_texts(texts: Any, batch_size: int) -> list[str]:
     return items
 
 
+def warn_unknown_labels(kind: str, found: set[str], known: set[str], where: str) -> None:
+    """Log a warning naming the labels of `found` that are not in `known` (R14)."""
+    unknown = sorted(found - known)
+    if not unknown:
+        return
+    also = "; none of them is known" if not found & known else ""
+    logger.warning(
+        "%s labels %s %s are not among the %s labels %s%s (their scores will be 0)",
+        kind,
+        unknown[:8],
+        where,
+        "model's" if kind == "gold" else "training",
+        sorted(known)[:8],
+        also,
+    )
+
+
 def check_data_file(path: Path) -> Path:
     """Return `path` when it is a file; raise ConfigError saying how relative paths resolve."""
     path = Path(path)
@@ -169,7 +187,10 @@ def load_splits(config: RunConfig, read: Callable[[Path], list[Any]]) -> Splits:
         raise ConfigError(f"the training file {str(data.train)!r} holds no example")
     test = read(data.test) if data.test else []
     if data.dev:
-        return Splits(train, read(data.dev), test)
+        dev = read(data.dev)
+        if not dev:
+            logger.warning("the dev file %s holds no example: training without a dev set", data.dev)
+        return Splits(train, dev, test)
     if data.dev_fraction == 0:
         return Splits(train, [], test)
     order = list(range(len(train)))

@@ -120,7 +120,7 @@ def _check_tag(path: Path, number: int, tag: str, scheme: Scheme | None) -> None
             path,
             number,
             f"tag {tag!r} does not belong to the {scheme.value} scheme",
-            hint="pass the right scheme= or leave it out to detect it",
+            hint="pass the file's scheme (--scheme on the command line, scheme= in Python)",
         )
 
 

@@ -22,7 +22,13 @@ from nerkit.config import DataConfig
 from nerkit.encoders.batching import epoch_batches
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
-from nerkit.tasks.base import LoadedModel, Prepared, Splits, check_data_file
+from nerkit.tasks.base import (
+    LoadedModel,
+    Prepared,
+    Splits,
+    check_data_file,
+    warn_unknown_labels,
+)
 from nerkit.tasks.classification.config import ClassificationConfig, ClassifierConfig
 from nerkit.tasks.classification.data import TextExample, read_texts
 from nerkit.tasks.classification.metrics import ClassificationReport, score_labels
@@ -191,6 +197,8 @@ class ClassificationTask:
         model_config = config.model
         _check_labels(splits.train, model_config.multi_label)
         labels = sorted({label for example in splits.train for label in example.labels})
+        dev_labels = {label for example in splits.dev for label in example.labels}
+        warn_unknown_labels("dev", dev_labels, set(labels), "in the dev data")
         if len(labels) < 2 and not model_config.multi_label:
             raise ConfigError(f"classification needs at least 2 labels in train, found {labels}")
         inputs = prepare_inputs(
@@ -226,6 +234,8 @@ class ClassificationTask:
 
     def report(self, loaded: LoadedModel, examples: Sequence[TextExample]) -> ClassificationReport:
         """Return the classification report of a loaded classifier on labelled texts."""
+        gold = {label for example in examples for label in example.labels}
+        warn_unknown_labels("gold", gold, set(loaded.model.labels), "in the evaluated data")
         return evaluate_texts(loaded.model, loaded.vocabs, examples)[0]
 
     def predictor(self, loaded: LoadedModel, path: Path, precision: str, runtime: str) -> Any:

@@ -21,9 +21,9 @@ from nerkit.encoders.features import Instance, collate, featurize
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
 from nerkit.runtime import num_threads
-from nerkit.tasks.base import LoadedModel, Prepared, Splits
+from nerkit.tasks.base import LoadedModel, Prepared, Splits, warn_unknown_labels
 from nerkit.tasks.tagging.config import TaggingConfig
-from nerkit.tasks.tagging.data import read_examples, tag_list, tagged_sequences
+from nerkit.tasks.tagging.data import labels_of, read_examples, tag_list, tagged_sequences
 from nerkit.tasks.tagging.model import Tagger, upgrade_state_dict
 from nerkit.types import Example
 from nerkit.vocab import LabelSet
@@ -60,6 +60,8 @@ class TaggingTask:
 
         model_config = config.model
         tags = tag_list(splits.train, model_config.scheme)
+        dev_labels, train_labels = set(labels_of(splits.dev)), set(labels_of(splits.train))
+        warn_unknown_labels("dev", dev_labels, train_labels, "in the dev data")
         pieces = tagged_sequences(
             splits.train, model_config.tokenization, model_config.scheme, model_config.max_length
         )
@@ -95,6 +97,8 @@ class TaggingTask:
         from nerkit.tasks.tagging.scoring import score_examples
 
         model, config, vocabs, _ = loaded
+        known = {tag.split("-", 1)[1] for tag in model.tags if "-" in tag}
+        warn_unknown_labels("gold", set(labels_of(examples)), known, "in the evaluated data")
         return score_examples(model, vocabs, config.model, examples)
 
     def predictor(self, loaded: LoadedModel, path: Path, precision: str, runtime: str) -> Any:
