@@ -362,7 +362,9 @@ def _consume(
                     leave=not terminal, mininterval=0.1 if terminal else 30, ascii=not terminal,
                 )  # fmt: skip
             bar.update(info["examples"])
-            bar.set_postfix(loss=f"{info['loss']:.3f}", per_s=f"{info['examples_per_s']:.0f}")
+            bar.set_postfix(
+                loss=f"{info['loss']:.3f}", per_s=f"{info['examples_per_s']:.0f}", refresh=False
+            )
             if on_step is not None:
                 on_step(info)
             continue
