@@ -95,6 +95,26 @@ _BRAT_ANN = (
     "E1\tMove:T1 To:T2\n#1\tAnnotatorNotes T1\ta note\n*\tEquiv T1 T2\n"
 )
 
+_DEEPKE_RE = (
+    "sentence,relation,head,head_offset,tail,tail_offset\n"
+    "《岳父也是爹》是王军执导的电视剧,导演,岳父也是爹,1,王军,8\n"
+    "《岳父也是爹》是王军执导的电视剧,出品公司,岳父也是爹,1,电视剧,13\n"
+)
+_DEEPKE_AE = (
+    "sentence,attribute,entity,entity_offset,attribute_value,attribute_value_offset\n"
+    "张冬梅，女，汉族，1968年2月生,民族,张冬梅,0,汉族,6\n"
+)
+_FINRE = (
+    "东方证券\t天风证券\tunknown\t东方证券和天风证券发布公告\n"
+    "东方证券\t天风证券\t合作\t东方证券和天风证券发布公告\n"
+)
+_SEMEVAL = [
+    {"token": ["the", "crane", "arm", "raises", "."], "h": {"name": "crane", "pos": [1, 2]},
+     "t": {"name": "arm", "pos": [2, 3]}, "relation": "Component-Whole(e2,e1)"},
+    {"token": ["a", "b", "c"], "h": {"name": "a", "pos": [0, 1]},
+     "t": {"name": "c", "pos": [2, 3]}, "relation": "Other"},
+]  # fmt: skip
+
 SEEDS: dict[str, list[str]] = {
     "conll": [_CONLL, _CONLL_BMES],
     "cluener": ["".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _CLUENER)],
@@ -105,6 +125,10 @@ SEEDS: dict[str, list[str]] = {
         json.dumps(_LS[0], ensure_ascii=False, indent=2),
     ],
     "brat": [_BRAT_ANN],
+    "deepke-re": [_DEEPKE_RE],
+    "deepke-ae": [_DEEPKE_AE],
+    "finre": [_FINRE],
+    "semeval": ["".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _SEMEVAL)],
 }
 _OPTIONS: dict[str, list[dict[str, Any]]] = {
     "conll": [{}, {"scheme": "BIO"}, {"scheme": "BIOES"}, {"tag_column": 1}, {"tag_column": -2}],
@@ -119,6 +143,10 @@ _OPTIONS: dict[str, list[dict[str, Any]]] = {
         {"skip_invalid": True},
     ],
     "brat": [{}, {"discontinuous": "merge"}, {"discontinuous": "split"}],
+    "deepke-re": [{}],
+    "deepke-ae": [{}, {"missing_offsets": "skip"}],
+    "finre": [{}, {"offsets": "first"}],
+    "semeval": [{}],
 }
 
 # -- mutations ---------------------------------------------------------------------------------
@@ -292,6 +320,26 @@ def _brat_structure(text: str, rng: random.Random) -> str:
     return "\n".join(lines)
 
 
+def _table_structure(text: str, rng: random.Random) -> str:
+    """Edit one cell of a comma- or tab-separated line: empty it, swap it, or add a cell."""
+    lines = text.split("\n")
+    i = rng.randrange(len(lines))
+    separator = "\t" if "\t" in lines[i] else ","
+    cells = lines[i].split(separator)
+    k = rng.randrange(len(cells))
+    choice = rng.randrange(4)
+    if choice == 0:
+        cells[k] = ""
+    elif choice == 1:
+        cells[k] = rng.choice(["-1", "99999", "x", "1.5", "张", "😀"])
+    elif choice == 2:
+        cells.insert(k, "extra")
+    else:
+        del cells[k]
+    lines[i] = separator.join(cells)
+    return "\n".join(lines)
+
+
 STRUCTURAL: dict[str, Callable[[str, random.Random], str]] = {
     "conll": _conll_structure,
     "cluener": _json_structure,
@@ -299,6 +347,10 @@ STRUCTURAL: dict[str, Callable[[str, random.Random], str]] = {
     "doccano": _json_structure,
     "label-studio": _json_structure,
     "brat": _brat_structure,
+    "deepke-re": _table_structure,
+    "deepke-ae": _table_structure,
+    "finre": _table_structure,
+    "semeval": _json_structure,
 }
 
 
