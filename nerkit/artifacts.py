@@ -350,7 +350,11 @@ def load_ensemble(source: Path | str | Sequence[Path | str]) -> LoadedModel:
     if len(tasks) > 1:
         raise ArtifactError(f"ensemble members must be of one task, got {sorted(tasks)}")
     first = members[0]
-    model = get_task(first.config.task).ensemble(members)
+    try:
+        model = get_task(first.config.task).ensemble(members)
+    except ArtifactError as error:
+        numbered = ", ".join(f"{k} = {path}" for k, path in enumerate(paths, start=1))
+        raise ArtifactError(f"{error} [members: {numbered}]") from None
     metadata = {
         "task": first.config.task,
         "kind": "ensemble",

@@ -120,3 +120,15 @@ def test_importing_nerkit_its_config_or_the_task_registry_loads_nothing_heavy(mo
     code = f"import sys, {module}; print(sorted({heavy} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_reading_a_config_of_every_task_loads_no_torch():
+    heavy = "{'torch', 'transformers'}"
+    code = (
+        "import sys; from nerkit.tasks import parse_config; "
+        "parse_config({'data': {'train': 'x'}}); "
+        "parse_config({'task': 'classification', 'data': {'train': 'x'}}); "
+        f"print(sorted({heavy} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -8,7 +8,7 @@ encoder every task builds on (features + encoder + optional top) is
 
 from __future__ import annotations
 
-from torch import nn
+from typing import TYPE_CHECKING
 
 from nerkit.encoders.config import (
     BertConfig,
@@ -20,6 +20,9 @@ from nerkit.encoders.config import (
     TransformerConfig,
     is_pretrained,
 )
+
+if TYPE_CHECKING:  # torch loads with the encoders themselves, not with their configs
+    from torch import nn
 
 __all__ = [
     "BertConfig",
