@@ -130,10 +130,16 @@ class SoftLexiconEmbedding(nn.Module):
             )
         batch, length, _, k = ids.shape
         table = self.embedding.weight
-        # one bag per (token, set): sum over K of weight * word vector, (B * T * 4, D)
-        pooled = self.embedding(
-            ids.reshape(-1, k), per_sample_weights=weights.reshape(-1, k).to(table.dtype)
-        )
+        if torch.onnx.is_in_onnx_export():
+            # ONNX has no EmbeddingBag (the exporter writes a Loop over every bag, 2x slower
+            # in onnxruntime): gather, multiply and sum are one node each there
+            vectors = nn.functional.embedding(ids, table)  # (B, T, 4, K, D)
+            pooled = (vectors * weights.unsqueeze(4).to(table.dtype)).sum(dim=3)
+        else:
+            # one bag per (token, set): sum over K of weight * word vector, (B * T * 4, D)
+            pooled = self.embedding(
+                ids.reshape(-1, k), per_sample_weights=weights.reshape(-1, k).to(table.dtype)
+            )
         return self.dropout(pooled.reshape(batch, length, 4 * table.size(1)) * self.scale)
 
     def load_vectors(
