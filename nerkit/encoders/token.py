@@ -29,7 +29,7 @@ from nerkit.encoders import build_encoder, is_pretrained
 from nerkit.encoders.config import TokenModelConfig
 from nerkit.encoders.embedding import Embedder, lexicon_embedding, lexicon_features
 from nerkit.encoders.features import Batch, Vocabs, build_vocabs
-from nerkit.encoders.lexicon import prepare_lexicon
+from nerkit.encoders.lexicon import SoftLexiconEmbedding, prepare_lexicon
 from nerkit.encoders.vectors import (
     add_bigrams,
     init_embeddings,
@@ -123,7 +123,7 @@ class TokenEncoder(nn.Module):
             lexicon.load_vectors(inputs.vocabs.lexicon.id_words(), inputs.lexicon_vectors)
 
     @property
-    def lexicon_embedding(self) -> nn.Module | None:
+    def lexicon_embedding(self) -> SoftLexiconEmbedding | None:
         """Return the SoftLexicon pooling module (the embedder's, or a pretrained encoder's)."""
         return self.embedder.lexicon if self.embedder is not None else self.lexicon
 
