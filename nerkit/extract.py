@@ -268,17 +268,24 @@ def _write_shard(parts: Path, index: int, rows: list[dict[str, Any]]) -> None:
 
 
 # Worker processes hold their tagger here: set once by the pool initializer, per process.
-_WORKER: dict[str, _ShardTagger] = {}
+_WORKER: dict[str, Any] = {}
 
 
 def _init_worker(model_dir: Path, parts: Path, options: ExtractOptions) -> None:
     import torch
 
     torch.set_num_threads(1)  # N workers x 1 thread: no oversubscription of the cores
-    _WORKER["tagger"] = _ShardTagger(model_dir, parts, options)
+    try:
+        _WORKER["tagger"] = _ShardTagger(model_dir, parts, options)
+    except NerkitError as error:
+        # an initializer that raises makes the pool respawn workers for ever: keep the
+        # error and raise it from the first task instead, where the parent sees it
+        _WORKER["error"] = NerkitError(str(error))
 
 
 def _work(index: int, shard: list[dict[str, Any]]) -> tuple[int, int, int]:
+    if "error" in _WORKER:
+        raise _WORKER["error"]
     return _WORKER["tagger"](index, shard)
 
 

@@ -61,7 +61,8 @@ def main() -> None:
     try:
         app()
     except NerkitError as error:
-        typer.echo(f"error: {error}", err=True)
+        # one line, whatever the message holds (a parser's multi-line report, say)
+        typer.echo(f"error: {' '.join(str(error).split())}", err=True)
         raise SystemExit(2) from None
     except OSError as error:
         typer.echo(f"error: {_os_message(error)}", err=True)
