@@ -10,8 +10,8 @@ from models.tiny import tiny_config, write_corpus
 from safetensors.torch import load_file
 
 from nerkit import api
+from nerkit.encoders.batching import bucketed_batches
 from nerkit.errors import ConfigError
-from nerkit.tasks.tagging.task import bucketed_batches
 from nerkit.training.loop import CHECKPOINT, LOG
 
 

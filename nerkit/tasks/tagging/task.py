@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from nerkit.config import DataConfig
-from nerkit.encoders.batching import bucketed_batches, epoch_batches
+from nerkit.encoders.batching import epoch_batches
 from nerkit.encoders.features import Instance, collate, featurize
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
@@ -28,7 +28,7 @@ from nerkit.tasks.tagging.model import Tagger, upgrade_state_dict
 from nerkit.types import Example
 from nerkit.vocab import LabelSet
 
-__all__ = ["TASK", "TaggingTask", "bucketed_batches"]  # bucketed_batches: re-exported
+__all__ = ["TASK", "TaggingTask"]
 
 
 class TaggingTask:
