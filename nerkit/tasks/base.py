@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "LoadedModel",
+    "LoadedPredictor",
     "Prepared",
     "Report",
     "Splits",
@@ -132,6 +133,43 @@ class Task(Protocol):
     def ensemble(self, members: Sequence[LoadedModel]) -> Any:
         """Return one model that averages `members`, or raise ArtifactError."""
         ...
+
+
+class LoadedPredictor:
+    """What every task's predictor holds: a loaded model, its directory, its precision.
+
+    Subclasses add `task`, `labels`, `predict` and `info` (`nerkit.predict.Predictor`).
+    """
+
+    task: str
+
+    def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
+        """Wrap a loaded model; `precision` "bf16" (or "auto": bf16 where the CPU has it
+        natively) computes the scores in bfloat16, about 2x faster."""
+        from nerkit.errors import NerkitError
+        from nerkit.runtime import resolve_precision
+
+        self.path = Path(path)
+        self.model, self.config, self.vocabs, self.metadata = loaded
+        try:
+            self.model.precision = resolve_precision(precision)
+        except ValueError as error:
+            raise NerkitError(str(error)) from None
+
+    @property
+    def name(self) -> str:
+        """Return a short name for the model: its directory name."""
+        return str(self.metadata.get("name") or self.path.resolve().name)
+
+    @property
+    def precision(self) -> str:
+        """Return the precision the scores are computed in: "fp32" or "bf16"."""
+        return str(self.model.precision)
+
+    @property
+    def temperature(self) -> float:
+        """Return the calibration temperature of the scores (1.0: uncalibrated)."""
+        return float(self.model.temperature)
 
 
 def check_texts(texts: Any, batch_size: int) -> list[str]:

@@ -8,12 +8,9 @@ multi-label model. `predict_probabilities` gives every label's probability.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from nerkit.errors import NerkitError
-from nerkit.runtime import resolve_precision
-from nerkit.tasks.base import LoadedModel, check_texts
+from nerkit.tasks.base import LoadedPredictor, check_texts
 from nerkit.tasks.classification.model import probabilities_of, text_logits
 
 __all__ = ["ClassificationPredictor", "TextLabel"]
@@ -31,38 +28,15 @@ class TextLabel:
         return {"label": self.label, "score": self.score}
 
 
-class ClassificationPredictor:
+class ClassificationPredictor(LoadedPredictor):
     """A loaded text classifier that turns texts into labels with probabilities."""
 
     task = "classification"
-
-    def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
-        self.path = Path(path)
-        self.model, self.config, self.vocabs, self.metadata = loaded
-        try:
-            self.model.precision = resolve_precision(precision)
-        except ValueError as error:
-            raise NerkitError(str(error)) from None
-
-    @property
-    def name(self) -> str:
-        """Return a short name for the model: its directory name."""
-        return str(self.metadata.get("name") or self.path.resolve().name)
 
     @property
     def labels(self) -> list[str]:
         """Return the classes the model predicts, sorted."""
         return sorted(self.model.labels)
-
-    @property
-    def precision(self) -> str:
-        """Return the precision the scores are computed in: "fp32" or "bf16"."""
-        return str(self.model.precision)
-
-    @property
-    def temperature(self) -> float:
-        """Return the calibration temperature of the probabilities."""
-        return float(self.model.temperature)
 
     def info(self) -> dict[str, Any]:
         """Return a JSON-ready description: name, task, labels, encoder, pooling, scores."""

@@ -24,9 +24,8 @@ from typing import Any
 
 from nerkit.data.tokenize import tokenize
 from nerkit.errors import NerkitError
-from nerkit.runtime import resolve_precision
 from nerkit.schemes import parse_scheme, split_tag
-from nerkit.tasks.base import LoadedModel, check_texts
+from nerkit.tasks.base import LoadedModel, LoadedPredictor, check_texts
 from nerkit.tasks.tagging.heads import CRFHead
 from nerkit.tasks.tagging.inference import ScoredSpan, nbest_sequences, tag_sequences
 from nerkit.tasks.tagging.model import TagScorer
@@ -60,36 +59,15 @@ def _bounds(tokens: Sequence[Token]) -> tuple[list[int], list[int]]:
     return [token.start for token in tokens], [token.end for token in tokens]
 
 
-class TaggingPredictor:
-    """A loaded tagger that turns texts into entities."""
+class TaggingPredictor(LoadedPredictor):
+    """A loaded tagger that turns texts into entities (bf16 entities are almost always the
+    fp32 ones)."""
 
     task = "tagging"
 
     def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
-        """Wrap a loaded tagger; `precision` "bf16" (or "auto": bf16 where the CPU has it)
-        computes the tag scores in bfloat16, ~2x faster, entities almost always identical."""
-        self.path = Path(path)
-        self.model, self.config, self.vocabs, self.metadata = loaded
+        super().__init__(loaded, path, precision)
         self.scheme = parse_scheme(self.config.model.scheme)
-        try:
-            self.model.precision = resolve_precision(precision)
-        except ValueError as error:
-            raise NerkitError(str(error)) from None
-
-    @property
-    def precision(self) -> str:
-        """Return the precision the tag scores are computed in: "fp32" or "bf16"."""
-        return str(self.model.precision)
-
-    @property
-    def temperature(self) -> float:
-        """Return the calibration temperature of the confidences (1.0: uncalibrated)."""
-        return float(self.model.temperature)
-
-    @property
-    def name(self) -> str:
-        """Return a short name for the model: its directory name."""
-        return str(self.metadata.get("name") or self.path.resolve().name)
 
     @property
     def labels(self) -> list[str]:
