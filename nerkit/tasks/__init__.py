@@ -32,6 +32,11 @@ TASKS: dict[str, tuple[str, str, str]] = {
         "ClassificationConfig",
         "nerkit.tasks.classification.task",
     ),
+    "relations": (
+        "nerkit.tasks.relations.config",
+        "RelationsConfig",
+        "nerkit.tasks.relations.task",
+    ),
 }
 
 

@@ -1,0 +1,85 @@
+"""The config of a relation run: the relation classifier's `model` section and the whole run.
+
+`task: relations` selects it. Entities are given (gold spans at training and evaluation, the
+user's spans at prediction): the model classifies the relation of an entity pair. The text is
+tokenised, marker tokens are inserted around the two entities and a token encoder (any of
+nerkit's, `nerkit.encoders.config.TokenModelConfig`) reads the marked tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from nerkit.config import RunConfig
+from nerkit.encoders.config import TokenModelConfig
+
+__all__ = ["DEFAULT_NO_RELATION", "RelationModelConfig", "RelationsConfig"]
+
+# the labels datasets use for "no relation" (FinRE unknown, SemEval Other, DeepKE None)
+DEFAULT_NO_RELATION = ("no_relation", "Other", "unknown", "None", "NA")
+
+
+class RelationModelConfig(TokenModelConfig):
+    """Entity markers + token encoder + pooling at the markers + linear layer.
+
+    `markers`: `untyped` inserts "<e1>" "</e1>" around the head and "<e2>" "</e2>" around the
+    tail; `typed` writes the span labels the input carries into them ("<e1:PER>"), which is
+    honest only when those labels are not derived from the gold relation (see
+    docs/relations.md). `pooling`: `entity_start` concatenates the token states at the two
+    start markers (Baldini Soares et al. 2019); `entity_mean` the means over the two entities'
+    tokens. `no_relation`: the labels that mean "no relation" where they occur; scores exclude
+    them and the predictor returns no relation for them. `pair_order`: `annotated` classifies
+    each pair in the direction the data gives it (DeepKE, FinRE: the user names head and
+    tail); `text` classifies each pair once, first entity as e1, and the direction becomes part
+    of the label, "Cause-Effect(e2,e1)" (SemEval: the direction is predicted). `negative_pairs`:
+    the unannotated ordered pairs of an example with relations, of entity types the training
+    schema links, become no-relation instances (training and evaluation). `multi_label`:
+    independent sigmoids, a pair holds every label at or above `threshold` (FinRE); else one
+    softmax. `calibrate`: a temperature fitted on dev after every epoch.
+    """
+
+    markers: Literal["untyped", "typed"] = "untyped"
+    pooling: Literal["entity_start", "entity_mean"] = "entity_start"
+    no_relation: tuple[str, ...] = DEFAULT_NO_RELATION
+    pair_order: Literal["annotated", "text"] = "annotated"
+    negative_pairs: bool = False
+    multi_label: bool = False
+    threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    dropout: float = Field(0.3, ge=0.0, lt=1.0)  # on the pooled pair vector
+    calibrate: bool = True
+
+    @model_validator(mode="after")
+    def _check_no_relation(self) -> RelationModelConfig:
+        if not self.no_relation:
+            raise ValueError(
+                "no_relation is empty: expected at least one label name for pairs without a "
+                "relation (the default is no_relation, Other, unknown, None, NA)"
+            )
+        if self.max_length < 8:
+            raise ValueError(
+                f"max_length {self.max_length} is too short for two entities and their four "
+                "markers (use at least 8)"
+            )
+        return self
+
+
+class RelationsConfig(RunConfig):
+    """A whole relation run: data, model and training sections.
+
+    `data.format` names a reader of `nerkit.data.formats` whose examples carry relations:
+    `deepke-re`, `finre`, `semeval`, `jsonl`, `doccano`, `label-studio`, `brat`.
+    """
+
+    task: Literal["relations"] = "relations"
+    model: RelationModelConfig = RelationModelConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_format(cls, raw: Any) -> Any:
+        """Give `data.format` the relations default, `jsonl`, when it is not set."""
+        data = raw.get("data") if isinstance(raw, dict) else None
+        if isinstance(data, dict) and "format" not in data:
+            return {**raw, "data": {**data, "format": "jsonl"}}
+        return raw

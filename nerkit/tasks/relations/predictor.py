@@ -1,0 +1,189 @@
+"""`RelationPredictor`: a loaded relation model -> scored relations between given entities.
+
+Input: a list of `nerkit.types.Example`s whose `spans` are the entities (character offsets,
+end exclusive; their labels are the entity types, e.g. from an NER model, or "ENTITY"), or
+of `(text, spans)` pairs whose spans are `Span`s or `(start, end, label)` tuples. Relations
+already in an example are ignored. Every ordered pair of distinct spans whose types the
+model's schema links (`Schema.relations_between`; models trained with `pair_order: text`
+classify each unordered pair once, the label carrying the direction) is classified; a plain
+string is refused, since the entities must be given (the NER + RE pipeline is not built yet).
+
+Output, per input: `ScoredRelation(head, tail, label, score)`, head and tail as `Entity`s
+(character offsets, text, the entity's score 1.0 because it was given), for every pair
+whose predicted label is not a no-relation label: the top label of a single-label model
+(score = its calibrated probability), every label at or above the threshold of a
+multi-label model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nerkit.data.schema import Schema
+from nerkit.errors import NerkitError
+from nerkit.runtime import resolve_precision
+from nerkit.tasks.base import LoadedModel
+from nerkit.tasks.relations.data import (
+    PairInstance,
+    candidate_pairs,
+    marked_tokens,
+    split_directed,
+)
+from nerkit.tasks.relations.model import encode_pairs, pair_logits, probabilities_of
+from nerkit.types import Entity, Example, Span
+
+__all__ = ["RelationPredictor", "ScoredRelation", "as_examples"]
+
+
+@dataclass(frozen=True)
+class ScoredRelation:
+    """A predicted relation from entity `head` to entity `tail` with its probability."""
+
+    head: Entity
+    tail: Entity
+    label: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict with keys head, tail (entity dicts), label, score."""
+        return {"head": self.head.to_dict(), "tail": self.tail.to_dict(), "label": self.label,
+                "score": self.score}  # fmt: skip
+
+
+def _span(item: Any, index: int, where: int) -> Span:
+    if isinstance(item, Span):
+        return item
+    if isinstance(item, (tuple, list)) and len(item) in (2, 3):
+        try:
+            return Span(int(item[0]), int(item[1]), str(item[2]) if len(item) == 3 else "ENTITY")
+        except (TypeError, ValueError) as error:
+            raise NerkitError(f"inputs[{where}]: span {index} {item!r}: {error}") from None
+    raise NerkitError(
+        f"inputs[{where}]: span {index} is {item!r}; expected a Span or (start, end, label)"
+    )
+
+
+def as_examples(inputs: Any) -> list[Example]:
+    """Return the inputs of `predict` as Examples with sorted spans (see the module doc)."""
+    if isinstance(inputs, str):
+        raise NerkitError("predict() takes a list of Examples with spans, not a string")
+    examples = []
+    for where, item in enumerate(inputs):
+        if isinstance(item, Example):
+            example = item
+        elif isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str):
+            spans = tuple(_span(s, k, where) for k, s in enumerate(item[1]))
+            example = Example(item[0], spans)
+        else:
+            raise NerkitError(
+                f"inputs[{where}] is {type(item).__name__}: a relation model classifies given "
+                "entity pairs, so each input is an Example with spans or a (text, spans) pair "
+                "(plain texts need an NER model first; the pipeline is not built yet)"
+            )
+        bad = next((s for s in example.spans if s.end > len(example.text)), None)
+        if bad is not None:
+            raise NerkitError(
+                f"inputs[{where}]: span {bad.start}:{bad.end} ends after the text's "
+                f"{len(example.text)} characters"
+            )
+        examples.append(example)
+    return examples
+
+
+class RelationPredictor:
+    """A loaded relation classifier that scores the relations between given entities."""
+
+    task = "relations"
+
+    def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
+        self.path = Path(path)
+        self.model, self.config, self.vocabs, self.metadata = loaded
+        self.schema = Schema.from_dict(self.metadata["schema"])
+        try:
+            self.model.precision = resolve_precision(precision)
+        except ValueError as error:
+            raise NerkitError(str(error)) from None
+
+    @property
+    def name(self) -> str:
+        """Return a short name for the model: its directory name."""
+        return str(self.metadata.get("name") or self.path.resolve().name)
+
+    @property
+    def labels(self) -> list[str]:
+        """Return the real relation labels the model predicts, sorted."""
+        no_relation = set(self.config.model.no_relation)
+        names = {split_directed(label)[0] for label in self.model.labels}
+        return sorted(names - no_relation)
+
+    @property
+    def precision(self) -> str:
+        """Return the precision the scores are computed in: "fp32" or "bf16"."""
+        return str(self.model.precision)
+
+    @property
+    def temperature(self) -> float:
+        """Return the calibration temperature of the probabilities."""
+        return float(self.model.temperature)
+
+    def info(self) -> dict[str, Any]:
+        """Return a JSON-ready description: name, task, labels, encoder, markers, scores."""
+        model = self.config.model
+        return {
+            "name": self.name, "task": self.task, "labels": self.labels,
+            "multi_label": model.multi_label, "pair_order": model.pair_order,
+            "markers": model.markers, "pooling": model.pooling,
+            "tokenization": model.tokenization, "encoder": model.encoder.kind,
+            "precision": self.precision, "temperature": self.temperature,
+            "schema": self.schema.to_dict(),
+            "dev": self.metadata.get("dev"), "test": self.metadata.get("test"),
+        }  # fmt: skip
+
+    def _relations(
+        self, example: Example, instance: PairInstance, probabilities: Sequence[float]
+    ) -> list[ScoredRelation]:
+        model = self.config.model
+        ranked = sorted(enumerate(probabilities), key=lambda item: -item[1])
+        chosen = [c for c in ranked if c[1] >= model.threshold] if model.multi_label else ranked[:1]
+        out = []
+        for c, p in chosen:
+            name, forward = split_directed(self.model.labels[c])
+            if name in model.no_relation:
+                continue
+            head, tail = (
+                (instance.head, instance.tail) if forward else (instance.tail, instance.head)
+            )
+            out.append(ScoredRelation(_entity(example, head), _entity(example, tail), name,
+                                      round(p, 6)))  # fmt: skip
+        return out
+
+    def predict(self, inputs: Any, batch_size: int = 64) -> list[list[ScoredRelation]]:
+        """Return the relations among the given entities of each input (see the module doc)."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        examples = as_examples(inputs)
+        model = self.config.model
+        instances = [
+            PairInstance(k, head, tail, ())
+            for k, example in enumerate(examples)
+            for head, tail in candidate_pairs(example, self.schema, model.pair_order)
+        ]
+        results: list[list[ScoredRelation]] = [[] for _ in examples]
+        if not instances:
+            return results
+        marked = [marked_tokens(examples[i.example], i.head, i.tail, model) for i in instances]
+        rows = encode_pairs(marked, self.vocabs, model)
+        logits = pair_logits(self.model, rows, batch_size)
+        probabilities = probabilities_of(logits, self.temperature, model.multi_label)
+        for instance, row in zip(instances, probabilities.tolist(), strict=True):
+            example = examples[instance.example]
+            results[instance.example].extend(self._relations(example, instance, row))
+        return results
+
+
+def _entity(example: Example, index: int) -> Entity:
+    span = example.spans[index]
+    return Entity(span.start, span.end, span.label, example.mention(span), 1.0)
