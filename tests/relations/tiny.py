@@ -29,8 +29,11 @@ PAIRS = [
 
 # one pair holds two relations (FinRE-style multi-label), one only `unknown`
 MULTI = [
-    _example("甲公司收购并控股乙公司", [("甲公司", "ORG"), ("乙公司", "ORG")],
-             [(0, 1, "收购"), (0, 1, "控股")]),  # fmt: skip
+    _example(
+        "甲公司收购并控股乙公司",
+        [("甲公司", "ORG"), ("乙公司", "ORG")],
+        [(0, 1, "收购"), (0, 1, "控股")],
+    ),
     _example("丙公司收购丁公司", [("丙公司", "ORG"), ("丁公司", "ORG")], [(0, 1, "收购")]),
     _example("戊公司控股己公司", [("戊公司", "ORG"), ("己公司", "ORG")], [(0, 1, "控股")]),
     _example("庚公司和辛公司", [("庚公司", "ORG"), ("辛公司", "ORG")], [(0, 1, "unknown")]),
@@ -38,23 +41,37 @@ MULTI = [
 
 # SemEval-style: the direction must be predicted (pair_order: text)
 SEMEVAL = [
-    _example("the engine of the car failed .", [("engine", "E"), ("car", "E")],
-             [(0, 1, "Component-Whole")]),  # fmt: skip
-    _example("the car has a big engine .", [("car", "E"), ("engine", "E")],
-             [(1, 0, "Component-Whole")]),  # fmt: skip
-    _example("the smoke came from the fire .", [("smoke", "E"), ("fire", "E")],
-             [(1, 0, "Cause-Effect")]),  # fmt: skip
-    _example("the fire caused a lot of smoke .", [("fire", "E"), ("smoke", "E")],
-             [(0, 1, "Cause-Effect")]),  # fmt: skip
+    _example(
+        "the engine of the car failed .",
+        [("engine", "E"), ("car", "E")],
+        [(0, 1, "Component-Whole")],
+    ),
+    _example(
+        "the car has a big engine .", [("car", "E"), ("engine", "E")], [(1, 0, "Component-Whole")]
+    ),
+    _example(
+        "the smoke came from the fire .", [("smoke", "E"), ("fire", "E")], [(1, 0, "Cause-Effect")]
+    ),
+    _example(
+        "the fire caused a lot of smoke .",
+        [("fire", "E"), ("smoke", "E")],
+        [(0, 1, "Cause-Effect")],
+    ),
     _example("a man and a dog walked .", [("man", "E"), ("dog", "E")], [(0, 1, "Other")]),
 ]
 
 # three entities, one annotated pair: with negative_pairs the others are no_relation
 NEGATIVES = [
-    _example("张三和李四住在北京。", [("张三", "PER"), ("李四", "PER"), ("北京", "LOC")],
-             [(0, 2, "居住地"), (1, 2, "居住地")]),  # fmt: skip
-    _example("王五在上海见到赵六。", [("王五", "PER"), ("上海", "LOC"), ("赵六", "PER")],
-             [(0, 2, "会见")]),  # fmt: skip
+    _example(
+        "张三和李四住在北京。",
+        [("张三", "PER"), ("李四", "PER"), ("北京", "LOC")],
+        [(0, 2, "居住地"), (1, 2, "居住地")],
+    ),
+    _example(
+        "王五在上海见到赵六。",
+        [("王五", "PER"), ("上海", "LOC"), ("赵六", "PER")],
+        [(0, 2, "会见")],
+    ),
 ]
 
 

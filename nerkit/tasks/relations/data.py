@@ -105,6 +105,22 @@ def candidate_pairs(
     return pairs
 
 
+def _annotated(example: Example, config: RelationModelConfig) -> dict[tuple[int, int], list[str]]:
+    """Return the class labels of each annotated pair of an example, keyed by (head, tail)."""
+    grouped: dict[tuple[int, int], list[str]] = {}
+    for relation in example.relations:
+        head, tail, label = relation.head, relation.tail, relation.label
+        key = (head, tail)
+        if config.pair_order == "text":
+            forward = _first(example, head, tail) or head == tail
+            key = (head, tail) if forward else (tail, head)
+            label = directed_label(label, forward, config.no_relation)
+        labels = grouped.setdefault(key, [])
+        if label not in labels:
+            labels.append(label)
+    return grouped
+
+
 def pair_instances(
     examples: Sequence[Example],
     config: RelationModelConfig,
@@ -112,30 +128,19 @@ def pair_instances(
     negative_label: str | None = None,
 ) -> list[PairInstance]:
     """Return the pair instances of `examples` (see the module docstring)."""
-    no_relation = config.no_relation
     instances = []
     for index, example in enumerate(examples):
-        grouped: dict[tuple[int, int], list[str]] = {}
-        for relation in example.relations:
-            head, tail, label = relation.head, relation.tail, relation.label
-            if config.pair_order == "text":
-                forward = _first(example, head, tail) or head == tail
-                key = (head, tail) if forward else (tail, head)
-                label = directed_label(label, forward, no_relation)
-            else:
-                key = (head, tail)
-            labels = grouped.setdefault(key, [])
-            if label not in labels:
-                labels.append(label)
+        grouped = _annotated(example, config)
         if config.negative_pairs and example.relations:
-            seen = set(grouped) | {(t, h) for h, t in grouped} if config.pair_order == "text" \
-                else set(grouped)  # fmt: skip
+            seen = set(grouped)
+            if config.pair_order == "text":
+                seen |= {(tail, head) for head, tail in grouped}
             for pair in candidate_pairs(example, schema, config.pair_order):
                 if pair not in seen:
                     grouped[pair] = [negative_label] if negative_label is not None else []
         for (head, tail), labels in grouped.items():
             if config.multi_label:
-                labels = [label for label in labels if label not in no_relation]
+                labels = [label for label in labels if label not in config.no_relation]
             instances.append(PairInstance(index, head, tail, tuple(labels)))
     return instances
 
