@@ -187,7 +187,7 @@ def test_onnx_runtime_gives_the_torch_entities(model_dir, tmp_path):
 
     directory = shutil.copytree(model_dir, tmp_path / "model")
     export_onnx(directory)
-    torch_predictor = nerkit.load(directory)
+    torch_predictor = nerkit.load(directory, precision="fp32")  # the graph is float32
     onnx_predictor = nerkit.load(directory, runtime="onnx")
     for batch_size in (1, 3, 64):
         expected = torch_predictor.predict(TEXTS, batch_size=batch_size)
