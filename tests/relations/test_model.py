@@ -106,6 +106,16 @@ def test_predict_refuses_plain_texts_and_bad_spans(tmp_path):
     with pytest.raises(NerkitError, match="ends after the text"):
         predictor.predict([("张三", [(0, 5, "PER"), (0, 1, "LOC")])])
     assert predictor.predict([Example("只有一个人", (Span(0, 2, "PER"),))]) == [[]]
+    with pytest.raises(ValueError, match="pairs must be"):
+        predictor.predict(bare(PAIRS), pairs="some")
+
+
+def test_given_pairs_classify_only_the_pairs_the_caller_names(tmp_path):
+    predictor = _train(tmp_path, MULTI, multi_label=True, calibrate=False)
+    # trained without negatives: the reverse pairs are unseen; "given" does not ask about them
+    given = predictor.predict(MULTI, pairs="given")
+    assert predicted_triples(given) == triples(MULTI)
+    assert all(r.head.start < r.tail.start for found in given for r in found)
 
 
 def test_config_errors_name_the_problem(tmp_path):

@@ -2,11 +2,13 @@
 
 Input: a list of `nerkit.types.Example`s whose `spans` are the entities (character offsets,
 end exclusive; their labels are the entity types, e.g. from an NER model, or "ENTITY"), or
-of `(text, spans)` pairs whose spans are `Span`s or `(start, end, label)` tuples. Relations
-already in an example are ignored. Every ordered pair of distinct spans whose types the
-model's schema links (`Schema.relations_between`; models trained with `pair_order: text`
-classify each unordered pair once, the label carrying the direction) is classified; a plain
+of `(text, spans)` pairs whose spans are `Span`s or `(start, end, label)` tuples. A plain
 string is refused, since the entities must be given (the NER + RE pipeline is not built yet).
+`pairs="all"` (default) ignores the relations already in an example and classifies every
+ordered pair of distinct spans whose types the model's schema links
+(`Schema.relations_between`; models trained with `pair_order: text` classify each unordered
+pair once, the label carrying the direction). `pairs="given"` classifies only the (head, tail)
+pairs an example's relations name (their labels are ignored).
 
 Output, per input: `ScoredRelation(head, tail, label, score)`, head and tail as `Entity`s
 (character offsets, text, the entity's score 1.0 because it was given), for every pair
@@ -160,16 +162,34 @@ class RelationPredictor:
                                       round(p, 6)))  # fmt: skip
         return out
 
-    def predict(self, inputs: Any, batch_size: int = 64) -> list[list[ScoredRelation]]:
-        """Return the relations among the given entities of each input (see the module doc)."""
+    def _pairs(self, example: Example, pairs: str) -> list[tuple[int, int]]:
+        if pairs == "all":
+            return candidate_pairs(example, self.schema, self.config.model.pair_order)
+        given = dict.fromkeys((r.head, r.tail) for r in example.relations)
+        if self.config.model.pair_order == "text":  # e1 first: the label carries the direction
+            starts = [(s.start, s.end) for s in example.spans]
+            given = dict.fromkeys((h, t) if starts[h] <= starts[t] else (t, h) for h, t in given)
+        return list(given)
+
+    def predict(
+        self, inputs: Any, batch_size: int = 64, pairs: str = "all"
+    ) -> list[list[ScoredRelation]]:
+        """Return the relations among the given entities of each input (see the module doc).
+
+        `pairs="all"` classifies every pair the schema allows; `pairs="given"` only the
+        (head, tail) pairs an input `Example`'s relations name (their labels are ignored): the
+        DeepKE setting, where the caller names head and tail.
+        """
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if pairs not in ("all", "given"):
+            raise ValueError(f"pairs must be 'all' or 'given', got {pairs!r}")
         examples = as_examples(inputs)
         model = self.config.model
         instances = [
             PairInstance(k, head, tail, ())
             for k, example in enumerate(examples)
-            for head, tail in candidate_pairs(example, self.schema, model.pair_order)
+            for head, tail in self._pairs(example, pairs)
         ]
         results: list[list[ScoredRelation]] = [[] for _ in examples]
         if not instances:
