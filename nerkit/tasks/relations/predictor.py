@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nerkit.data.schema import Schema
 from nerkit.errors import NerkitError
 from nerkit.runtime import resolve_precision
 from nerkit.tasks.base import LoadedModel
@@ -35,6 +34,7 @@ from nerkit.tasks.relations.data import (
     split_directed,
 )
 from nerkit.tasks.relations.model import encode_pairs, pair_logits, probabilities_of
+from nerkit.tasks.relations.task import saved_schema
 from nerkit.types import Entity, Example, Span
 
 __all__ = ["RelationPredictor", "ScoredRelation", "as_examples"]
@@ -103,7 +103,7 @@ class RelationPredictor:
     def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
         self.path = Path(path)
         self.model, self.config, self.vocabs, self.metadata = loaded
-        self.schema = Schema.from_dict(self.metadata["schema"])
+        self.schema = saved_schema(self.metadata)
         try:
             self.model.precision = resolve_precision(precision)
         except ValueError as error:

@@ -48,7 +48,15 @@ from nerkit.tasks.relations.model import (
 )
 from nerkit.types import Example
 
-__all__ = ["TASK", "RelationsTask", "decode_labels", "evaluate_pairs", "model_schema"]
+__all__ = [
+    "TASK",
+    "RelationsTask",
+    "decode_labels",
+    "evaluate_pairs",
+    "model_schema",
+    "saved_schema",
+    "score_pairs",
+]
 
 
 def model_schema(examples: Sequence[Example], config: RelationModelConfig) -> Schema:
@@ -169,6 +177,19 @@ def evaluate_pairs(
         extra["temperature"] = float(model.temperature)
     probabilities = probabilities_of(logits, float(model.temperature), config.multi_label)
     predicted = _predicted(probabilities, model.labels, config)
+    return score_pairs(examples, instances, predicted, config), extra
+
+
+def score_pairs(
+    examples: Sequence[Example],
+    instances: Sequence[PairInstance],
+    predicted: Sequence[Sequence[str]],
+    config: RelationModelConfig,
+) -> RelationReport:
+    """Return the report of predicted class labels of pairs against the pairs' gold labels.
+
+    The SemEval official score is added when every gold relation is a SemEval-2010 one.
+    """
     gold_sets: list[set[tuple[int, int, str]]] = [set() for _ in examples]
     predicted_sets: list[set[tuple[int, int, str]]] = [set() for _ in examples]
     gold19, predicted19 = [], []
@@ -185,8 +206,27 @@ def evaluate_pairs(
     semeval_like = names <= SEMEVAL_RELATIONS | {"Other"} and names & SEMEVAL_RELATIONS
     if semeval_like and not config.multi_label:
         official = semeval_official(gold19, predicted19)
-    report = score_relations(gold_sets, predicted_sets, config.no_relation, official)
-    return report, extra
+    return score_relations(gold_sets, predicted_sets, config.no_relation, official)
+
+
+def _training_pairs(
+    train: Sequence[Example], config: RelationModelConfig
+) -> tuple[Schema, list[PairInstance], list[str]]:
+    """Return the schema of the training examples, their pair instances and the classes."""
+    schema = model_schema(train, config)
+    annotated = pair_instances(train, config.model_copy(update={"negative_pairs": False}))
+    negative = negative_label(sorted({x for i in annotated for x in i.labels}), config)
+    instances = pair_instances(train, config, schema, negative)
+    return schema, instances, _class_labels(instances, config)
+
+
+def saved_schema(metadata: dict[str, Any]) -> Schema:
+    """Return the schema a relation model directory's metadata.json records."""
+    if "schema" not in metadata:
+        raise ArtifactError(
+            "metadata.json of this relation model has no 'schema' (re-train the model)"
+        )
+    return Schema.from_dict(metadata["schema"])
 
 
 class RelationsTask:
@@ -224,14 +264,7 @@ class RelationsTask:
                 f"the training data ({config.data.train}) holds no relation (is data.format "
                 f"{config.data.format!r} a relation format: deepke-re, finre, semeval, jsonl?)"
             )
-        schema = model_schema(splits.train, model_config)
-        first = pair_instances(
-            splits.train, model_config.model_copy(update={"negative_pairs": False})
-        )
-        labels = {label for i in first for label in i.labels}
-        negative = negative_label(sorted(labels), model_config)
-        instances = pair_instances(splits.train, model_config, schema, negative)
-        labels_list = _class_labels(instances, model_config)
+        schema, instances, labels_list = _training_pairs(splits.train, model_config)
         dev_labels = {r.label for e in splits.dev for r in e.relations}
         warn_unknown_labels(
             "dev", dev_labels, {r.name for r in schema.relations}, "in the dev data"
@@ -270,7 +303,7 @@ class RelationsTask:
 
     def report(self, loaded: LoadedModel, examples: Sequence[Example]) -> RelationReport:
         """Return the relation report of a loaded model on labelled examples (gold entities)."""
-        schema = Schema.from_dict(loaded.metadata["schema"])
+        schema = saved_schema(loaded.metadata)
         gold = {r.label for e in examples for r in e.relations}
         known = {r.name for r in schema.relations}
         warn_unknown_labels("gold", gold, known, "in the evaluated data")
