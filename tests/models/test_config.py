@@ -73,7 +73,7 @@ def test_missing_file_and_bad_syntax_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(tmp_path / "absent.yaml")
     (tmp_path / "bad.toml").write_text("[data\n")
-    with pytest.raises(ConfigError, match="not valid toml"):
+    with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(tmp_path / "bad.toml")
 
 
