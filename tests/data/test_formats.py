@@ -210,7 +210,7 @@ def test_detect_format(tmp_path):
         detect_format(_write(tmp_path, "f.txt", "just prose\n"))
     with pytest.raises(NerkitError, match="unknown data format 'xml'"):
         read(tmp_path / "a.conll", "xml")
-    assert len(FORMATS) == 6
+    assert len(FORMATS) == 10  # + deepke-re, deepke-ae, finre, semeval (tests/relations_data)
 
 
 _BOM_CRLF_FILES = {
