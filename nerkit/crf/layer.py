@@ -39,7 +39,7 @@ class CRF(nn.Module):
     p_T(y | x) proportional to exp(score(y) / T): emissions and transitions divided by T.
     Dividing every path score by the same T > 0 keeps their order, so `decode` and the
     paths of `decode_nbest` do not change; `nll` (the training objective) ignores T.
-    Fit T after training with `nerkit.models.calibration.fit_temperature`.
+    Fit T after training with `nerkit.tasks.tagging.calibration.fit_temperature`.
 
     Why training too: on Resume, constraining training and decoding beat constraining
     decoding only, which beat no constraints; the setup and figures are in docs/crf.md.

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from nerkit.errors import NerkitError
+from nerkit.evaluation.labels import f1
 from nerkit.schemes import Scheme, tags_to_spans
 from nerkit.types import Span
 
@@ -31,11 +32,6 @@ MODES: tuple[Mode, ...] = ("strict", "conlleval")
 
 def _ratio(numerator: float, denominator: int) -> float:
     return numerator / denominator if denominator else 0.0
-
-
-def _f1(precision: float, recall: float) -> float:
-    total = precision + recall
-    return 2 * precision * recall / total if total else 0.0
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,7 @@ class LabelScore:
     def from_counts(cls, support: int, predicted: int, correct: int) -> LabelScore:
         """Return the scores of the given counts (0/0 is 0.0)."""
         precision, recall = _ratio(correct, predicted), _ratio(correct, support)
-        return cls(precision, recall, _f1(precision, recall), support, predicted, correct)
+        return cls(precision, recall, f1(precision, recall), support, predicted, correct)
 
     def to_dict(self) -> dict[str, Any]:
         """Return precision, recall, f1, support, predicted and correct as a JSON-ready dict."""

@@ -13,8 +13,8 @@ import nerkit
 from classification.tiny import MULTI, TEXTS, tiny_classifier_config, write_texts
 from nerkit.errors import ConfigError, NerkitError
 from nerkit.tasks import load_config
+from nerkit.tasks.calibrated import expected_calibration_error, fit_temperature
 from nerkit.tasks.classification.data import TextExample
-from nerkit.tasks.classification.task import expected_calibration_error, fit_temperature
 from nerkit.training.run import prepare
 
 ENCODERS = {

@@ -12,26 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nerkit.evaluation.labels import LabelScores, f1
+
 __all__ = ["ClassificationReport", "LabelScores", "score_labels"]
-
-
-def _f1(precision: float, recall: float) -> float:
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-
-
-@dataclass(frozen=True)
-class LabelScores:
-    """Precision, recall and F1 of one label, with its gold count (support)."""
-
-    precision: float
-    recall: float
-    f1: float
-    support: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
-        return {"precision": self.precision, "recall": self.recall, "f1": self.f1,
-                "support": self.support}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -100,14 +83,14 @@ def score_labels(
         support, found, correct = counts[label]
         precision = correct / found if found else 0.0
         recall = correct / support if support else 0.0
-        per_label[label] = LabelScores(precision, recall, _f1(precision, recall), support)
+        per_label[label] = LabelScores(precision, recall, f1(precision, recall), support)
     total = [sum(row[k] for row in counts.values()) for k in range(3)]
     micro_p = total[2] / total[1] if total[1] else 0.0
     micro_r = total[2] / total[0] if total[0] else 0.0
     macro = sum(s.f1 for s in per_label.values()) / len(per_label) if per_label else 0.0
     return ClassificationReport(
         accuracy=exact / len(gold) if gold else 0.0,
-        micro_f1=_f1(micro_p, micro_r),
+        micro_f1=f1(micro_p, micro_r),
         macro_f1=macro,
         texts=len(gold),
         multi_label=multi_label,

@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from nerkit.data.tokenize import tokenize
 from nerkit.encoders.features import Batch, Instance, Vocabs, collate, featurize
 from nerkit.encoders.token import TokenEncoder, parameter_groups
-from nerkit.runtime import eval_mode
+from nerkit.tasks.calibrated import probabilities_of, sorted_logits
 from nerkit.tasks.classification.config import ClassifierConfig
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "TextClassifier",
     "collate_texts",
     "encode_texts",
-    "probabilities_of",
     "text_logits",
     "text_tokens",
 ]
@@ -155,22 +154,9 @@ def collate_texts(instances: Sequence[Instance], targets: Tensor | None = None) 
     return ClassBatch(collate(instances), targets)
 
 
-@torch.no_grad()
 def text_logits(
     model: TextClassifier, vocabs: Vocabs, texts: Sequence[str], batch_size: int = 64
 ) -> Tensor:
     """Return the logits (N, C) of texts in their order; batches are sorted by length."""
     instances = encode_texts(texts, vocabs, model.config)
-    order = sorted(range(len(instances)), key=lambda k: len(instances[k]))
-    logits = torch.zeros(len(instances), len(model.labels))
-    with eval_mode(model):
-        for first in range(0, len(order), batch_size):
-            chunk = order[first : first + batch_size]
-            logits[chunk] = model.logits(collate_texts([instances[k] for k in chunk]))
-    return logits
-
-
-def probabilities_of(logits: Tensor, temperature: float, multi_label: bool) -> Tensor:
-    """Return class probabilities (N, C) of logits at a temperature."""
-    scaled = logits / temperature
-    return scaled.sigmoid() if multi_label else scaled.softmax(dim=1)
+    return sorted_logits(model, instances, collate_texts, batch_size)

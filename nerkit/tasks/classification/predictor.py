@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from nerkit.tasks.base import LoadedPredictor, check_texts
-from nerkit.tasks.classification.model import probabilities_of, text_logits
+from nerkit.tasks.calibrated import probabilities_of
+from nerkit.tasks.classification.model import text_logits
 
 __all__ = ["ClassificationPredictor", "TextLabel"]
 

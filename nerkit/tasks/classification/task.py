@@ -9,7 +9,6 @@ the best epoch carries the temperature fitted for it.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ from nerkit.tasks.base import (
     check_data_file,
     warn_unknown_labels,
 )
+from nerkit.tasks.calibrated import expected_calibration_error, fit_temperature, probabilities_of
 from nerkit.tasks.classification.config import ClassificationConfig, ClassifierConfig
 from nerkit.tasks.classification.data import TextExample, read_texts
 from nerkit.tasks.classification.metrics import ClassificationReport, score_labels
@@ -36,14 +36,11 @@ from nerkit.tasks.classification.model import (
     TextClassifier,
     collate_texts,
     encode_texts,
-    probabilities_of,
     text_logits,
     text_tokens,
 )
 
-__all__ = ["TASK", "ClassificationTask", "expected_calibration_error", "fit_temperature"]
-
-BINS = 10
+__all__ = ["TASK", "ClassificationTask"]
 
 
 def _targets(examples: Sequence[TextExample], labels: list[str], multi_label: bool) -> Tensor:
@@ -83,48 +80,6 @@ def class_weights(
     counts = Counter(label for example in examples for label in example.labels)
     total = sum(counts.values())
     return [total / (len(labels) * max(counts[label], 1)) for label in labels]
-
-
-def fit_temperature(logits: Tensor, targets: Tensor, multi_label: bool) -> float:
-    """Return the temperature T in [0.05, 20] minimising the dev negative log-likelihood."""
-
-    def nll(temperature: float) -> float:
-        scaled = logits / temperature
-        if multi_label:
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(scaled, targets)
-        else:
-            loss = torch.nn.functional.cross_entropy(scaled, targets)
-        return float(loss)
-
-    grid = [
-        math.exp(math.log(0.05) + k * (math.log(20) - math.log(0.05)) / 120) for k in range(121)
-    ]
-    best = min(grid, key=nll)
-    # refine around the best grid point
-    fine = [best * math.exp(d / 200) for d in range(-10, 11)]
-    return min(fine, key=nll)
-
-
-def expected_calibration_error(probabilities: Tensor, targets: Tensor, multi_label: bool) -> float:
-    """Return the ECE over 10 equal-width confidence bins.
-
-    Single-label: the confidence of each text's predicted class against its correctness;
-    multi-label: every (text, label) probability against whether the label is gold.
-    """
-    if multi_label:
-        confidence, hits = probabilities.flatten(), targets.flatten().double()
-    else:
-        confidence, predicted = probabilities.max(dim=1)
-        hits = (predicted == targets).double()
-    bins = torch.clamp((confidence * BINS).long(), max=BINS - 1)
-    error = 0.0
-    for b in range(BINS):
-        chosen = bins == b
-        if chosen.any():
-            error += float(chosen.double().mean()) * abs(
-                float(confidence[chosen].double().mean()) - float(hits[chosen].mean())
-            )
-    return error
 
 
 def _predicted(

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from nerkit.evaluation.labels import LabelScores, f1
 from nerkit.tasks.relations.data import split_directed
 
 __all__ = [
@@ -39,25 +40,6 @@ SEMEVAL_RELATIONS = frozenset({
     "Product-Producer",
 })  # fmt: skip
 Triple = tuple[int, int, str]
-
-
-def _f1(precision: float, recall: float) -> float:
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-
-
-@dataclass(frozen=True)
-class LabelScores:
-    """Precision, recall and F1 of one label, with its gold count (support)."""
-
-    precision: float
-    recall: float
-    f1: float
-    support: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
-        return {"precision": self.precision, "recall": self.recall, "f1": self.f1,
-                "support": self.support}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -133,7 +115,7 @@ def _label_scores(counts: dict[str, list[int]]) -> dict[str, LabelScores]:
         support, found, correct = counts[label]
         precision = correct / found if found else 0.0
         recall = correct / support if support else 0.0
-        per_label[label] = LabelScores(precision, recall, _f1(precision, recall), support)
+        per_label[label] = LabelScores(precision, recall, f1(precision, recall), support)
     return per_label
 
 
@@ -163,7 +145,7 @@ def score_relations(
     micro_p = total[2] / total[1] if total[1] else 0.0
     micro_r = total[2] / total[0] if total[0] else 0.0
     macro = sum(s.f1 for s in per_label.values()) / len(per_label) if per_label else 0.0
-    return RelationReport(micro_p, micro_r, _f1(micro_p, micro_r), macro, pairs, per_label,
+    return RelationReport(micro_p, micro_r, f1(micro_p, micro_r), macro, pairs, per_label,
                           official)  # fmt: skip
 
 
@@ -195,11 +177,11 @@ def semeval_official(
             correct[label] / (proposed[label] + wrong_direction[label]) if proposed[label] else 0.0
         )
         recall = correct[label] / answer[label]
-        per_relation[label] = LabelScores(precision, recall, _f1(precision, recall), answer[label])
+        per_relation[label] = LabelScores(precision, recall, f1(precision, recall), answer[label])
     found = sum(proposed[label] + wrong_direction[label] for label in per_relation)
     hits = sum(correct[label] for label in per_relation)
     support = sum(answer[label] for label in per_relation)
     micro_p = hits / found if found else 0.0
     micro_r = hits / support if support else 0.0
     macro = sum(s.f1 for s in per_relation.values()) / len(per_relation) if per_relation else 0.0
-    return OfficialScore(macro, _f1(micro_p, micro_r), per_relation)
+    return OfficialScore(macro, f1(micro_p, micro_r), per_relation)

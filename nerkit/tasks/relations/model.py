@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from nerkit.encoders.features import Batch, Instance, Vocabs, collate, featurize
 from nerkit.encoders.token import TokenEncoder, parameter_groups
-from nerkit.runtime import eval_mode
+from nerkit.tasks.calibrated import sorted_logits
 from nerkit.tasks.relations.config import RelationModelConfig
 from nerkit.tasks.relations.data import Marked
 
@@ -31,7 +31,6 @@ __all__ = [
     "collate_pairs",
     "encode_pairs",
     "pair_logits",
-    "probabilities_of",
 ]
 
 
@@ -144,19 +143,6 @@ def collate_pairs(rows: Sequence[PairRow], targets: Tensor | None = None) -> Pai
     return PairBatch(collate([row.instance for row in rows]), heads, tails, targets)
 
 
-@torch.no_grad()
 def pair_logits(model: RelationClassifier, rows: Sequence[PairRow], batch_size: int = 64) -> Tensor:
     """Return the logits (N, C) of rows in their order; batches are sorted by length."""
-    order = sorted(range(len(rows)), key=lambda k: len(rows[k]))
-    logits = torch.zeros(len(rows), len(model.labels))
-    with eval_mode(model):
-        for first in range(0, len(order), batch_size):
-            chunk = order[first : first + batch_size]
-            logits[chunk] = model.logits(collate_pairs([rows[k] for k in chunk]))
-    return logits
-
-
-def probabilities_of(logits: Tensor, temperature: float, multi_label: bool) -> Tensor:
-    """Return class probabilities (N, C) of logits at a temperature."""
-    scaled = logits / temperature
-    return scaled.sigmoid() if multi_label else scaled.softmax(dim=1)
+    return sorted_logits(model, rows, collate_pairs, batch_size)

@@ -25,15 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from nerkit.errors import NerkitError
-from nerkit.runtime import resolve_precision
-from nerkit.tasks.base import LoadedModel
+from nerkit.tasks.base import LoadedModel, LoadedPredictor
+from nerkit.tasks.calibrated import probabilities_of
 from nerkit.tasks.relations.data import (
     PairInstance,
     candidate_pairs,
     marked_tokens,
     split_directed,
 )
-from nerkit.tasks.relations.model import encode_pairs, pair_logits, probabilities_of
+from nerkit.tasks.relations.model import encode_pairs, pair_logits
 from nerkit.tasks.relations.task import saved_schema
 from nerkit.types import Entity, Example, Span
 
@@ -95,24 +95,14 @@ def as_examples(inputs: Any) -> list[Example]:
     return examples
 
 
-class RelationPredictor:
+class RelationPredictor(LoadedPredictor):
     """A loaded relation classifier that scores the relations between given entities."""
 
     task = "relations"
 
     def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
-        self.path = Path(path)
-        self.model, self.config, self.vocabs, self.metadata = loaded
+        super().__init__(loaded, path, precision)
         self.schema = saved_schema(self.metadata)
-        try:
-            self.model.precision = resolve_precision(precision)
-        except ValueError as error:
-            raise NerkitError(str(error)) from None
-
-    @property
-    def name(self) -> str:
-        """Return a short name for the model: its directory name."""
-        return str(self.metadata.get("name") or self.path.resolve().name)
 
     @property
     def labels(self) -> list[str]:
@@ -120,16 +110,6 @@ class RelationPredictor:
         no_relation = set(self.config.model.no_relation)
         names = {split_directed(label)[0] for label in self.model.labels}
         return sorted(names - no_relation)
-
-    @property
-    def precision(self) -> str:
-        """Return the precision the scores are computed in: "fp32" or "bf16"."""
-        return str(self.model.precision)
-
-    @property
-    def temperature(self) -> float:
-        """Return the calibration temperature of the probabilities."""
-        return float(self.model.temperature)
 
     def info(self) -> dict[str, Any]:
         """Return a JSON-ready description: name, task, labels, encoder, markers, scores."""

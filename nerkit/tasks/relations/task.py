@@ -24,7 +24,7 @@ from nerkit.encoders.batching import epoch_batches
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
 from nerkit.tasks.base import LoadedModel, Prepared, Splits, check_data_file, warn_unknown_labels
-from nerkit.tasks.classification.task import expected_calibration_error, fit_temperature
+from nerkit.tasks.calibrated import expected_calibration_error, fit_temperature, probabilities_of
 from nerkit.tasks.relations.config import RelationModelConfig, RelationsConfig
 from nerkit.tasks.relations.data import (
     PairInstance,
@@ -44,7 +44,6 @@ from nerkit.tasks.relations.model import (
     collate_pairs,
     encode_pairs,
     pair_logits,
-    probabilities_of,
 )
 from nerkit.types import Example
 
