@@ -1,10 +1,11 @@
 """Calibrated class scores, shared by the tasks that classify items (texts, entity pairs).
 
-`sorted_logits` runs a model over items in length-sorted batches and returns the logits in
-the items' order; `probabilities_of` turns logits into softmax (single-label) or sigmoid
-(multi-label) probabilities at a temperature; `fit_temperature` fits that temperature on
-held-out logits (minimum negative log-likelihood) and `expected_calibration_error` measures
-how well the probabilities are calibrated.
+`CalibratedClassifier` is what such a model shares (logits -> loss, calibrated
+probabilities, the temperature, parameter groups). `sorted_logits` runs a model over items
+in length-sorted batches and returns the logits in the items' order; `probabilities_of`
+turns logits into softmax (single-label) or sigmoid (multi-label) probabilities at a
+temperature; `fit_temperature` fits that temperature on held-out logits (minimum negative
+log-likelihood) and `expected_calibration_error` measures how well they are calibrated.
 
 Shapes: N items, C classes.
 """
@@ -16,12 +17,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
+from nerkit.encoders.token import parameter_groups
 from nerkit.runtime import eval_mode
 
 __all__ = [
     "BINS",
+    "CalibratedClassifier",
     "expected_calibration_error",
     "fit_temperature",
     "probabilities_of",
@@ -29,6 +32,61 @@ __all__ = [
 ]
 
 BINS = 10
+
+
+class CalibratedClassifier(nn.Module):
+    """A classifier over `labels` on a `token_encoder`: softmax, or sigmoids (multi-label).
+
+    Subclasses build `config` (with `multi_label`), `labels`, `token_encoder` and a
+    `temperature` buffer, and define `logits(batch)` (B, C); `class_weight()` may give the
+    per-class loss weights.
+    """
+
+    config: Any
+    labels: list[str]
+    temperature: Tensor
+
+    @property
+    def output_labels(self) -> list[str]:
+        """Return the classes in id order (saved as labels.json)."""
+        return list(self.labels)
+
+    def logits(self, batch: Any) -> Tensor:
+        """Return the unnormalised class scores (B, C)."""
+        raise NotImplementedError
+
+    def class_weight(self) -> Tensor | None:
+        """Return the per-class loss weights (C,), or None for equal weights."""
+        return None
+
+    def loss(self, batch: Any) -> Tensor:
+        """Return the mean (class-weighted) cross-entropy, or the per-text summed BCE."""
+        if batch.targets is None:
+            raise ValueError("loss() needs a batch with targets")
+        logits, weight = self.logits(batch), self.class_weight()
+        if self.config.multi_label:
+            losses = nn.functional.binary_cross_entropy_with_logits(
+                logits, batch.targets, weight=weight, reduction="none"
+            )
+            return losses.sum(dim=1).mean()
+        return nn.functional.cross_entropy(logits, batch.targets, weight=weight)
+
+    @torch.no_grad()
+    def probabilities(self, batch: Any) -> Tensor:
+        """Return calibrated class probabilities (B, C)."""
+        return probabilities_of(
+            self.logits(batch), float(self.temperature), self.config.multi_label
+        )
+
+    def set_temperature(self, temperature: float) -> None:
+        """Set the calibration temperature T > 0 of `probabilities`."""
+        if not 0 < temperature < float("inf"):
+            raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+        self.temperature.fill_(float(temperature))
+
+    def parameter_groups(self, lr: float) -> list[dict[str, Any]]:
+        """Return optimizer parameter groups: the pretrained transformer at its own `lr`."""
+        return parameter_groups(self, self.token_encoder, lr)
 
 
 @torch.no_grad()

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from nerkit.data.tokenize import tokenize
 from nerkit.encoders.features import Batch, Instance, Vocabs, collate, featurize
-from nerkit.encoders.token import TokenEncoder, parameter_groups
-from nerkit.tasks.calibrated import probabilities_of, sorted_logits
+from nerkit.encoders.token import TokenEncoder
+from nerkit.tasks.calibrated import CalibratedClassifier, sorted_logits
 from nerkit.tasks.classification.config import ClassifierConfig
 
 __all__ = [
@@ -72,7 +71,7 @@ class Pooling(nn.Module):
         raise AssertionError(f"unhandled pooling {self.kind!r}")
 
 
-class TextClassifier(nn.Module):
+class TextClassifier(CalibratedClassifier):
     """Classifies texts into `labels` (single-label softmax, or multi-label sigmoids)."""
 
     def __init__(
@@ -94,11 +93,6 @@ class TextClassifier(nn.Module):
         self.register_buffer("temperature", torch.tensor(1.0))
         self.precision = "fp32"
 
-    @property
-    def output_labels(self) -> list[str]:
-        """Return the classes in id order (saved as labels.json)."""
-        return list(self.labels)
-
     def logits(self, batch: ClassBatch) -> Tensor:
         """Return the unnormalised class scores (B, C), float32 whatever the precision."""
         inputs = batch.inputs
@@ -108,34 +102,9 @@ class TextClassifier(nn.Module):
             pooled = self.pooling(states, inputs.mask)
             return self.projection(self.dropout(pooled)).float()
 
-    def loss(self, batch: ClassBatch) -> Tensor:
-        """Return the mean (class-weighted) cross-entropy of a batch, a scalar."""
-        if batch.targets is None:
-            raise ValueError("loss() needs a batch with targets")
-        logits = self.logits(batch)
-        if self.config.multi_label:
-            losses = nn.functional.binary_cross_entropy_with_logits(
-                logits, batch.targets, weight=self.class_weights, reduction="none"
-            )
-            return losses.sum(dim=1).mean()
-        return nn.functional.cross_entropy(logits, batch.targets, weight=self.class_weights)
-
-    @torch.no_grad()
-    def probabilities(self, batch: ClassBatch) -> Tensor:
-        """Return calibrated class probabilities (B, C): softmax, or sigmoids (multi-label)."""
-        return probabilities_of(
-            self.logits(batch), float(self.temperature), self.config.multi_label
-        )
-
-    def set_temperature(self, temperature: float) -> None:
-        """Set the calibration temperature T > 0 of `probabilities`."""
-        if not 0 < temperature < float("inf"):
-            raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
-        self.temperature.fill_(float(temperature))
-
-    def parameter_groups(self, lr: float) -> list[dict[str, Any]]:
-        """Return optimizer parameter groups: the pretrained transformer at its own `lr`."""
-        return parameter_groups(self, self.token_encoder, lr)
+    def class_weight(self) -> Tensor:
+        """Return the per-class loss weights (C,) of `model.class_weights`."""
+        return self.class_weights
 
 
 def text_tokens(text: str, config: ClassifierConfig) -> list[str]:

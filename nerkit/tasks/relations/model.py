@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from nerkit.encoders.features import Batch, Instance, Vocabs, collate, featurize
-from nerkit.encoders.token import TokenEncoder, parameter_groups
-from nerkit.tasks.calibrated import sorted_logits
+from nerkit.encoders.token import TokenEncoder
+from nerkit.tasks.calibrated import CalibratedClassifier, sorted_logits
 from nerkit.tasks.relations.config import RelationModelConfig
 from nerkit.tasks.relations.data import Marked
 
@@ -70,7 +69,7 @@ def _entity_mean(states: Tensor, marks: Tensor) -> Tensor:
     return (states * weights).sum(dim=1) / weights.sum(dim=1)
 
 
-class RelationClassifier(nn.Module):
+class RelationClassifier(CalibratedClassifier):
     """Classifies entity pairs into `labels` (single-label softmax, or multi-label sigmoids)."""
 
     def __init__(
@@ -84,11 +83,6 @@ class RelationClassifier(nn.Module):
         self.projection = nn.Linear(2 * dim, len(labels))
         self.register_buffer("temperature", torch.tensor(1.0))
         self.precision = "fp32"
-
-    @property
-    def output_labels(self) -> list[str]:
-        """Return the classes in id order (saved as labels.json)."""
-        return list(self.labels)
 
     def pooled(self, states: Tensor, heads: Tensor, tails: Tensor) -> Tensor:
         """Return the pair vectors (B, 2H) of token states (B, T, H)."""
@@ -105,28 +99,6 @@ class RelationClassifier(nn.Module):
             states = self.token_encoder(inputs)  # (B, T, H)
             pooled = self.pooled(states, batch.heads, batch.tails)
             return self.projection(self.dropout(pooled)).float()
-
-    def loss(self, batch: PairBatch) -> Tensor:
-        """Return the mean cross-entropy (or summed-over-classes BCE) of a batch, a scalar."""
-        if batch.targets is None:
-            raise ValueError("loss() needs a batch with targets")
-        logits = self.logits(batch)
-        if self.config.multi_label:
-            losses = nn.functional.binary_cross_entropy_with_logits(
-                logits, batch.targets, reduction="none"
-            )
-            return losses.sum(dim=1).mean()
-        return nn.functional.cross_entropy(logits, batch.targets)
-
-    def set_temperature(self, temperature: float) -> None:
-        """Set the calibration temperature T > 0 of the probabilities."""
-        if not 0 < temperature < float("inf"):
-            raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
-        self.temperature.fill_(float(temperature))
-
-    def parameter_groups(self, lr: float) -> list[dict[str, Any]]:
-        """Return optimizer parameter groups: the pretrained transformer at its own `lr`."""
-        return parameter_groups(self, self.token_encoder, lr)
 
 
 def encode_pairs(
