@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from nerkit.errors import ConfigError
 
@@ -100,11 +100,25 @@ class TrainConfig(BaseConfig):
 
 
 class RunConfig(BaseConfig):
-    """What every training run has; each task's config adds its `model` section."""
+    """What every training run has; each task's config adds its `model` section.
+
+    `default_format` is the `data.format` a task's files have when the config names none.
+    """
+
+    default_format: ClassVar[str] = "conll"
 
     task: str = "tagging"
     data: DataConfig
     train: TrainConfig = TrainConfig()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_format(cls, raw: Any) -> Any:
+        """Give `data.format` the task's default when it is not set."""
+        data = raw.get("data") if isinstance(raw, dict) else None
+        if isinstance(data, dict) and "format" not in data:
+            return {**raw, "data": {**data, "format": cls.default_format}}
+        return raw
 
 
 def validation_message(error: ValidationError, source: str) -> str:

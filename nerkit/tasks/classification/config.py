@@ -8,9 +8,9 @@ text and projected to the classes. Texts longer than `max_length` tokens are tru
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, PositiveInt
 
 from nerkit.config import RunConfig
 from nerkit.encoders.config import TokenModelConfig
@@ -48,14 +48,7 @@ class ClassificationConfig(RunConfig):
     `data.text_field` and `data.label_field` name the JSON keys or column headers.
     """
 
+    default_format: ClassVar[str] = "auto"
+
     task: Literal["classification"] = "classification"
     model: ClassifierConfig = ClassifierConfig()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _default_format(cls, raw: Any) -> Any:
-        """Give `data.format` the classification default, `auto`, when it is not set."""
-        data = raw.get("data") if isinstance(raw, dict) else None
-        if isinstance(data, dict) and "format" not in data:
-            return {**raw, "data": {**data, "format": "auto"}}
-        return raw

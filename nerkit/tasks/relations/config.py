@@ -8,7 +8,7 @@ nerkit's, `nerkit.encoders.config.TokenModelConfig`) reads the marked tokens.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -72,14 +72,7 @@ class RelationsConfig(RunConfig):
     `deepke-re`, `finre`, `semeval`, `jsonl`, `doccano`, `label-studio`, `brat`.
     """
 
+    default_format: ClassVar[str] = "jsonl"
+
     task: Literal["relations"] = "relations"
     model: RelationModelConfig = RelationModelConfig()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _default_format(cls, raw: Any) -> Any:
-        """Give `data.format` the relations default, `jsonl`, when it is not set."""
-        data = raw.get("data") if isinstance(raw, dict) else None
-        if isinstance(data, dict) and "format" not in data:
-            return {**raw, "data": {**data, "format": "jsonl"}}
-        return raw
