@@ -39,7 +39,7 @@ import torch
 from nerkit.artifacts import save_model
 from nerkit.predict import load
 from nerkit.tasks import load_config
-from nerkit.training.loop import make_optimizer, make_scheduler
+from nerkit.training.optim import make_optimizer, make_scheduler
 from nerkit.training.run import prepare, read_splits
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,6 @@ import gzip
 import json
 import multiprocessing
 import os
-import re
 import shutil
 import sys
 import time
@@ -35,41 +34,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from nerkit.data.safe_write import check_output_file
+from nerkit.data.sentences import split_sentences
 from nerkit.errors import DataFormatError, NerkitError
 
 __all__ = ["ExtractOptions", "ExtractSummary", "extract", "split_sentences"]
-
-# A sentence ends after Chinese 。！？； (with any closing quotes or brackets), after . ! ?
-# followed by whitespace and a capital letter or an opening quote, or at a line break.
-_BOUNDARY = re.compile(
-    r"[。！？；]+[”’」』）)\]]*"
-    r"|[.!?]+[\"'’”)\]]*(?=\s+[A-Z\"“‘(])"
-    r"|\n"
-)
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Return the (start, end) character offsets of the sentences of `text`, in order.
-
-    Pieces never include surrounding whitespace; whitespace-only pieces are dropped, so an
-    empty or blank text has no sentences. ``text[start:end]`` is always a substring of the
-    original, which is what lets entity offsets be shifted back exactly.
-    """
-    pieces, begin = [], 0
-    for match in _BOUNDARY.finditer(text):
-        end = match.start() if match.group() == "\n" else match.end()
-        pieces.append((begin, end))
-        begin = match.end()
-    pieces.append((begin, len(text)))
-    result = []
-    for start, end in pieces:
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        if start < end:
-            result.append((start, end))
-    return result
 
 
 @dataclass(frozen=True)

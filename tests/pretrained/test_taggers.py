@@ -16,7 +16,7 @@ from nerkit.encoders.features import Batch
 from nerkit.errors import NerkitError
 from nerkit.tasks import load_config
 from nerkit.tasks.base import Splits
-from nerkit.training.loop import make_optimizer
+from nerkit.training.optim import make_optimizer
 from nerkit.training.run import prepare
 
 KINDS = ["bert", "bert_bilstm", "bert_idcnn"]
