@@ -21,6 +21,7 @@ from nerkit.encoders.features import Instance, collate, featurize
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
 from nerkit.runtime import num_threads
+from nerkit.schemes import split_tag
 from nerkit.tasks.base import LoadedModel, Prepared, Splits, warn_unknown_labels
 from nerkit.tasks.tagging.config import TaggingConfig
 from nerkit.tasks.tagging.data import labels_of, read_examples, tag_list, tagged_sequences
@@ -97,7 +98,7 @@ class TaggingTask:
         from nerkit.tasks.tagging.scoring import score_examples
 
         model, config, vocabs, _ = loaded
-        known = {tag.split("-", 1)[1] for tag in model.tags if "-" in tag}
+        known = {label for tag in model.tags if (label := split_tag(tag)[1])}
         warn_unknown_labels("gold", set(labels_of(examples)), known, "in the evaluated data")
         return score_examples(model, vocabs, config.model, examples)
 
