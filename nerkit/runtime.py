@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from nerkit.errors import NerkitError
+
 __all__ = ["PRECISIONS", "bf16_is_native", "eval_mode", "num_threads", "resolve_precision"]
 
 PRECISIONS = ("fp32", "bf16")
@@ -28,11 +30,20 @@ def bf16_is_native() -> bool:
 
 
 def resolve_precision(precision: str) -> str:
-    """Return "fp32" or "bf16" for a requested precision ("auto": bf16 where native)."""
+    """Return "fp32" or "bf16" for a requested precision ("auto": bf16 where native).
+
+    "bf16" on a CPU without native bfloat16 raises `NerkitError`: there it is slower than
+    fp32, and oneDNN has no bfloat16 LSTM at all ("could not create a primitive descriptor").
+    """
     if precision == "auto":
         return "bf16" if bf16_is_native() else "fp32"
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of fp32, bf16, auto; got {precision!r}")
+    if precision == "bf16" and not bf16_is_native():
+        raise NerkitError(
+            "precision bf16 needs a CPU with native bfloat16 (AVX512-BF16 or AMX), which this "
+            "one lacks: use fp32, or auto (bf16 where the CPU has it)"
+        )
     return precision
 
 

@@ -10,6 +10,18 @@ import torch
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip the tests marked `bf16` on CPUs without native bfloat16 (nerkit refuses it there)."""
+    from nerkit.runtime import bf16_is_native
+
+    if bf16_is_native():
+        return
+    skip = pytest.mark.skip(reason="this CPU has no native bfloat16")
+    for item in items:
+        if item.get_closest_marker("bf16"):
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def gen() -> torch.Generator:
     """Return a torch.Generator seeded for this test alone."""

@@ -31,6 +31,7 @@ def test_default_model_card_states_its_msra_test_score():
     assert f"F1 {f1 * 100:.2f}" in card
 
 
+@pytest.mark.bf16
 def test_cli_predict_in_bf16_finds_the_same_entities_and_rejects_unknown_precisions():
     from typer.testing import CliRunner
 

@@ -155,6 +155,7 @@ def test_nbest_refuses_long_texts_softmax_models_and_bad_k(model_dir):
         predictor.predict_nbest(["张三"], k=2)
 
 
+@pytest.mark.bf16
 def test_bf16_precision_gives_float32_scores_close_to_fp32_and_the_same_entities(model_dir):
     texts = [example.text for example in EXAMPLES]
     exact, fast = load(model_dir), load(model_dir, precision="bf16")
@@ -174,3 +175,14 @@ def test_auto_precision_resolves_and_an_unknown_one_is_a_nerkit_error(model_dir)
     assert load(model_dir, precision="auto").precision in ("fp32", "bf16")
     with pytest.raises(NerkitError, match="fp32, bf16, auto"):
         load(model_dir, precision="fp16")
+
+
+def test_bf16_on_a_cpu_without_native_bfloat16_is_refused_and_auto_falls_back(
+    model_dir, monkeypatch
+):
+    import nerkit.runtime
+
+    monkeypatch.setattr(nerkit.runtime, "bf16_is_native", lambda: False)
+    with pytest.raises(NerkitError, match="native bfloat16.*use fp32, or auto"):
+        load(model_dir, precision="bf16")
+    assert load(model_dir, precision="auto").precision == "fp32"

@@ -41,7 +41,7 @@ from tqdm.auto import tqdm
 
 from nerkit.config import TrainConfig
 from nerkit.errors import ArtifactError, ConfigError, NerkitError
-from nerkit.runtime import num_threads
+from nerkit.runtime import num_threads, resolve_precision
 from nerkit.tasks.base import Prepared
 from nerkit.training.optim import make_optimizer, make_scheduler
 
@@ -258,7 +258,7 @@ def fit(
     model = prepared.model
     steps_per_epoch = len(prepared.batches(torch.Generator().manual_seed(config.seed)))
     if hasattr(model, "precision"):
-        model.precision = config.precision
+        model.precision = resolve_precision(config.precision)
     with num_threads(config.num_threads), torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         optimizer = make_optimizer(model, config)

@@ -72,6 +72,7 @@ def test_zero_cache_budget_keeps_nothing(tmp_path, tiny_bert):
     assert not model.token_encoder.encoder._cache
 
 
+@pytest.mark.bf16
 def test_bf16_emissions_are_close_to_fp32(tmp_path, tiny_bert):
     model, batch, _ = model_and_batch(tmp_path, tiny_bert, "bert_idcnn", "crf")
     model.eval()
@@ -84,6 +85,7 @@ def test_bf16_emissions_are_close_to_fp32(tmp_path, tiny_bert):
 
 
 @pytest.mark.parametrize("kind", ["bert", "bert_bilstm"])
+@pytest.mark.bf16
 def test_bf16_cached_training_overfits_and_round_trips(tmp_path, tiny_bert, kind):
     encoder_dir = shutil.copytree(tiny_bert, tmp_path / "encoder-src")
     config = bert_config(

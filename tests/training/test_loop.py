@@ -139,6 +139,7 @@ def test_dev_seed_fixes_the_carve_while_train_seed_varies(tmp_path):
     assert fixed == {tuple(dev_texts("train.seed=7"))}
 
 
+@pytest.mark.bf16
 def test_bf16_training_learns_and_saves_float32_weights_that_load_in_fp32(tmp_path):
     from models.tiny import EXAMPLES, gold_entities
 
@@ -150,6 +151,21 @@ def test_bf16_training_learns_and_saves_float32_weights_that_load_in_fp32(tmp_pa
     found = predictor.predict([e.text for e in EXAMPLES])
     predicted = [[(e.start, e.end, e.label) for e in ents] for ents in found]
     assert predicted == gold_entities()
+
+
+def test_auto_precision_trains_and_bf16_without_native_support_is_a_one_line_error(
+    tmp_path, monkeypatch
+):
+    import nerkit.runtime
+    from nerkit.errors import NerkitError
+
+    corpus = write_corpus(tmp_path)
+    api.train(tiny_config(corpus, epochs=1, precision="auto"), tmp_path / "auto", progress=False)
+    assert (tmp_path / "auto" / "weights.safetensors").is_file()
+    monkeypatch.setattr(nerkit.runtime, "bf16_is_native", lambda: False)
+    with pytest.raises(NerkitError, match="native bfloat16"):
+        api.train(tiny_config(corpus, epochs=1, precision="bf16"), tmp_path / "b", progress=False)
+    assert not (tmp_path / "b" / "weights.safetensors").exists()
 
 
 def test_a_nan_loss_stops_training_with_a_training_error_and_saves_nothing(tmp_path):
