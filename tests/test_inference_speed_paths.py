@@ -91,6 +91,17 @@ def test_char_fast_path_equals_predict_tokens(predictor):
     )
 
 
+def test_batches_side_by_side_on_threads_give_the_one_thread_result(predictor):
+    sequences = [list(text.replace(" ", "")) for text in TEXTS * 5]
+    arguments = (predictor.model, predictor.vocabs, sequences)
+    settings = {"batch_size": 2, "max_length": predictor.config.model.max_length}
+    previous = torch.get_num_threads()
+    alone = tag_sequences(*arguments, threads=1, **settings)
+    assert sum(map(len, alone)) > 3
+    assert tag_sequences(*arguments, threads=3, **settings) == alone
+    assert torch.get_num_threads() == previous  # the one-intra-op-thread setting is undone
+
+
 def test_without_confidence_the_spans_stay_and_scores_are_nan(predictor):
     scored = predictor.predict(TEXTS)
     unscored = predictor.predict(TEXTS, confidence=False)

@@ -183,6 +183,6 @@ def test_bf16_on_a_cpu_without_native_bfloat16_is_refused_and_auto_falls_back(
     import nerkit.runtime
 
     monkeypatch.setattr(nerkit.runtime, "bf16_is_native", lambda: False)
-    with pytest.raises(NerkitError, match="native bfloat16.*use fp32, or auto"):
+    with pytest.raises(NerkitError, match=r"native bfloat16.*use fp32, or auto"):
         load(model_dir, precision="bf16")
     assert load(model_dir, precision="auto").precision == "fp32"

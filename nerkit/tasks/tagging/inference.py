@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -21,7 +22,7 @@ from torch import Tensor
 
 from nerkit.data.alignment import merge_window_spans, windows
 from nerkit.encoders.features import Batch, Vocabs, collate, featurize
-from nerkit.runtime import eval_mode
+from nerkit.runtime import eval_mode, num_threads
 from nerkit.schemes import Scheme, parse_scheme, tags_to_spans
 from nerkit.tasks.tagging.heads import CRFHead
 from nerkit.tasks.tagging.model import TagScorer
@@ -46,7 +47,6 @@ def _windows_of(lengths: Sequence[int], max_length: int) -> list[tuple[int, int,
     ]
 
 
-@torch.no_grad()
 def tag_sequences(
     model: TagScorer,
     vocabs: Vocabs,
@@ -55,32 +55,46 @@ def tag_sequences(
     batch_size: int = 64,
     max_length: int = 256,
     confidence: bool = True,
+    threads: int | None = None,
 ) -> list[list[ScoredSpan]]:
     """Return the scored token spans of every token sequence (empty sequences give []).
 
     `confidence=False` skips computing the posteriors (faster, for scoring runs) and sets
-    every score to NaN.
+    every score to NaN. `threads` (default: torch's thread count) batches run at once, each
+    with one intra-op thread: a BiLSTM batch of 64 sentences keeps one core busy but not two,
+    so two batches side by side use two cores where one batch on two threads does not
+    (torch releases the GIL inside its kernels). The results do not depend on `threads`.
     """
     items = _windows_of([len(tokens) for tokens in sequences], max_length)
     order = sorted(range(len(items)), key=lambda k: items[k][2] - items[k][1])
     found: list[list[ScoredSpan]] = [[] for _ in items]
     scheme = parse_scheme(model.config.scheme)
     tags = list(model.tags)
+
+    @torch.no_grad()  # grad mode is per thread
+    def tag_chunk(chunk: list[int]) -> None:
+        instances = [
+            featurize(sequences[items[k][0]][items[k][1] : items[k][2]], vocabs, model.config)
+            for k in chunk
+        ]
+        paths, chosen = _decode(model, collate(instances), confidence)
+        for b, (k, path) in enumerate(zip(chunk, paths, strict=True)):
+            offset = items[k][1]
+            for span in tags_to_spans([tags[i] for i in path], scheme):
+                score = math.nan if chosen is None else min(chosen[b][span.start : span.end])
+                if offset:
+                    span = Span(span.start + offset, span.end + offset, span.label)
+                found[k].append(ScoredSpan(span, score))
+
+    chunks = [order[first : first + batch_size] for first in range(0, len(order), batch_size)]
+    workers = min(len(chunks), torch.get_num_threads() if threads is None else threads)
     with eval_mode(model):
-        for first in range(0, len(order), batch_size):
-            chunk = order[first : first + batch_size]
-            instances = [
-                featurize(sequences[items[k][0]][items[k][1] : items[k][2]], vocabs, model.config)
-                for k in chunk
-            ]
-            paths, chosen = _decode(model, collate(instances), confidence)
-            for b, (k, path) in enumerate(zip(chunk, paths, strict=True)):
-                offset = items[k][1]
-                for span in tags_to_spans([tags[i] for i in path], scheme):
-                    score = math.nan if chosen is None else min(chosen[b][span.start : span.end])
-                    if offset:
-                        span = Span(span.start + offset, span.end + offset, span.label)
-                    found[k].append(ScoredSpan(span, score))
+        if workers <= 1:
+            for chunk in chunks:
+                tag_chunk(chunk)
+        else:
+            with num_threads(1), ThreadPoolExecutor(workers) as pool:
+                list(pool.map(tag_chunk, chunks))  # each chunk fills its own entries of found
     return _merge(items, found, len(sequences))
 
 
