@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nerkit.tasks.relations.metrics import score_relations, semeval_official
+from nerkit.tasks.relations.metrics import score_relations, semeval_official, top_label_scores
 
 
 def test_a_direction_error_costs_both_precision_and_recall():
@@ -69,3 +69,15 @@ def test_a_pair_predicted_as_no_relation_is_only_a_miss():
     report = score_relations([{(0, 1, "A")}], [{(0, 1, "Other")}], no_relation=["Other"])
     assert report.micro_precision == 0.0 and report.micro_recall == 0.0
     assert report.per_label["A"].support == 1 and report.pairs == 1
+
+
+def test_top_label_scores_follow_the_mg_lattice_rule():
+    # pairs: right top label, a top label outside a multi-label gold set, no prediction on a
+    # real pair, a prediction on an unknown-only pair
+    gold = [["收购"], ["收购", "控股"], ["合作"], []]
+    top = ["收购", "合作", None, "合作"]
+    scores = top_label_scores(gold, top)
+    assert scores["mglattice_micro_precision"] == pytest.approx(1 / 3)
+    assert scores["mglattice_micro_recall"] == pytest.approx(1 / 3)
+    assert scores["mglattice_micro_f1"] == pytest.approx(1 / 3)
+    assert top_label_scores([[]], [None])["mglattice_micro_f1"] == 0.0

@@ -37,7 +37,10 @@ class RelationModelConfig(TokenModelConfig):
     the unannotated ordered pairs of an example with relations, of entity types the training
     schema links, become no-relation instances (training and evaluation). `multi_label`:
     independent sigmoids, a pair holds every label at or above `threshold` (FinRE); else one
-    softmax. `calibrate`: a temperature fitted on dev after every epoch.
+    softmax. `calibrate`: a temperature fitted on dev after every epoch. `targets`:
+    `relations` classifies the examples' relations; `attributes` turns each `Attribute` into
+    an (entity span -> value span) pair labelled with the attribute name, the value marked as
+    e2 (`nerkit.tasks.relations.attributes`; needs `pair_order: annotated`).
     """
 
     markers: Literal["untyped", "typed"] = "untyped"
@@ -49,6 +52,7 @@ class RelationModelConfig(TokenModelConfig):
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
     dropout: float = Field(0.3, ge=0.0, lt=1.0)  # on the pooled pair vector
     calibrate: bool = True
+    targets: Literal["relations", "attributes"] = "relations"
 
     @model_validator(mode="after")
     def _check_no_relation(self) -> RelationModelConfig:
@@ -62,6 +66,11 @@ class RelationModelConfig(TokenModelConfig):
                 f"max_length {self.max_length} is too short for two entities and their four "
                 "markers (use at least 8)"
             )
+        if self.targets == "attributes" and self.pair_order != "annotated":
+            raise ValueError(
+                "targets: attributes classifies (entity -> value) pairs in that direction; "
+                f"set pair_order: annotated (found {self.pair_order!r})"
+            )
         return self
 
 
@@ -69,7 +78,8 @@ class RelationsConfig(RunConfig):
     """A whole relation run: data, model and training sections.
 
     `data.format` names a reader of `nerkit.data.formats` whose examples carry relations:
-    `deepke-re`, `finre`, `semeval`, `jsonl`, `doccano`, `label-studio`, `brat`.
+    `deepke-re`, `finre`, `semeval`, `jsonl`, `doccano`, `label-studio`, `brat`; with
+    `model.targets: attributes`, one whose examples carry attributes (`deepke-ae`, `jsonl`).
     """
 
     default_format: ClassVar[str] = "jsonl"

@@ -13,6 +13,11 @@ wrong direction is not correct for that relation (recall) and is added to its pr
 denominator (P = correct / (proposed + wrong direction)); a relation proposed zero times has
 P = 0. The official score is the mean of the per-relation F1 over the relations of the key,
 Other excluded (not the F1 of macro-P and macro-R).
+
+`top_label_scores` is the F1 of the MG-Lattice code (Li et al. 2019, FinRE / SanWen,
+`utils/metric.py`): one prediction per pair, its top relation when that is not a
+no-relation one; correct when it is among the pair's gold relations; recall over the pairs
+holding any real relation. Multi-label models report it as `mglattice_micro_f1`.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ __all__ = [
     "RelationReport",
     "score_relations",
     "semeval_official",
+    "top_label_scores",
 ]
 
 SEMEVAL_RELATIONS = frozenset({
@@ -75,7 +81,7 @@ class RelationReport:
                   "micro_f1": self.micro_f1, "macro_f1": self.macro_f1}  # fmt: skip
         if self.official is not None:
             scores["official_macro_f1"] = self.official.macro_f1
-        return scores
+        return {**scores, **self.extra}
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict: the headline scores, counts and ``per_label``."""
@@ -185,3 +191,23 @@ def semeval_official(
     micro_r = hits / support if support else 0.0
     macro = sum(s.f1 for s in per_relation.values()) / len(per_relation) if per_relation else 0.0
     return OfficialScore(macro, f1(micro_p, micro_r), per_relation)
+
+
+def top_label_scores(
+    gold: Sequence[Sequence[str]], top: Sequence[str | None], prefix: str = "mglattice"
+) -> dict[str, float]:
+    """Return the MG-Lattice micro P/R/F1 of one top relation per pair (None: no relation).
+
+    `gold` holds each pair's real relations (no-relation labels already removed).
+    """
+    if len(gold) != len(top):
+        raise ValueError(f"{len(gold)} gold pairs but {len(top)} predictions")
+    found = sum(label is not None for label in top)
+    correct = sum(
+        label is not None and label in labels for labels, label in zip(gold, top, strict=True)
+    )
+    support = sum(bool(labels) for labels in gold)
+    precision = correct / found if found else 0.0
+    recall = correct / support if support else 0.0
+    return {f"{prefix}_micro_precision": precision, f"{prefix}_micro_recall": recall,
+            f"{prefix}_micro_f1": f1(precision, recall)}  # fmt: skip

@@ -15,6 +15,12 @@ Output, per input: `ScoredRelation(head, tail, label, score)`, head and tail as 
 whose predicted label is not a no-relation label: the top label of a single-label model
 (score = its calibrated probability), every label at or above the threshold of a
 multi-label model.
+
+Attribute models (`model.targets: attributes`): `predict_attributes(inputs, values)` takes
+the entities as above and, per input, the candidate value ranges (e.g. from a value tagger),
+classifies every (entity, value) pair, and returns `ScoredAttribute(entity, name, value,
+score)`; `pairs="given"` classifies the (entity, value) of each `Attribute` of an input
+`Example` instead (the DeepKE AE setting).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from typing import Any
 from nerkit.errors import NerkitError
 from nerkit.tasks.base import LoadedModel, LoadedPredictor
 from nerkit.tasks.calibrated import probabilities_of
+from nerkit.tasks.relations.attributes import VALUE_LABEL, ScoredAttribute, carries, with_values
 from nerkit.tasks.relations.data import (
     PairInstance,
     candidate_pairs,
@@ -37,7 +44,7 @@ from nerkit.tasks.relations.model import encode_pairs, pair_logits
 from nerkit.tasks.relations.task import saved_schema
 from nerkit.types import Entity, Example, Span
 
-__all__ = ["RelationPredictor", "ScoredRelation", "as_examples"]
+__all__ = ["RelationPredictor", "ScoredAttribute", "ScoredRelation", "as_examples"]
 
 
 @dataclass(frozen=True)
@@ -85,14 +92,31 @@ def as_examples(inputs: Any) -> list[Example]:
                 "entity pairs, so each input is an Example with spans or a (text, spans) pair "
                 "(plain texts need an NER model first; the pipeline is not built yet)"
             )
-        bad = next((s for s in example.spans if s.end > len(example.text)), None)
-        if bad is not None:
-            raise NerkitError(
-                f"inputs[{where}]: span {bad.start}:{bad.end} ends after the text's "
-                f"{len(example.text)} characters"
-            )
+        _check_inside(example.text, [(s.start, s.end) for s in example.spans], where, "span")
+        _check_inside(example.text, [(a.start, a.end) for a in example.attributes], where,
+                      "attribute value")  # fmt: skip
         examples.append(example)
     return examples
+
+
+def _check_inside(text: str, ranges: Sequence[tuple[int, int]], where: int, what: str) -> None:
+    bad = next(((a, b) for a, b in ranges if b > len(text)), None)
+    if bad is not None:
+        raise NerkitError(
+            f"inputs[{where}]: {what} {bad[0]}:{bad[1]} ends after the text's "
+            f"{len(text)} characters"
+        )
+
+
+def _value_ranges(values: Any, count: int) -> list[list[tuple[int, int]]]:
+    """Return the value ranges of `predict_attributes`' `values` (one list per input)."""
+    if values is None:
+        return [[] for _ in range(count)]
+    values = list(values)
+    if len(values) != count:
+        raise NerkitError(f"got {count} inputs but {len(values)} lists of values")
+    return [[(s.start, s.end) for s in (_span(v, k, where) for k, v in enumerate(items))]
+            for where, items in enumerate(values)]  # fmt: skip
 
 
 class RelationPredictor(LoadedPredictor):
@@ -120,7 +144,7 @@ class RelationPredictor(LoadedPredictor):
             "markers": model.markers, "pooling": model.pooling,
             "tokenization": model.tokenization, "encoder": model.encoder.kind,
             "precision": self.precision, "temperature": self.temperature,
-            "schema": self.schema.to_dict(),
+            "schema": self.schema.to_dict(), "targets": model.targets,
             "dev": self.metadata.get("dev"), "test": self.metadata.get("test"),
         }  # fmt: skip
 
@@ -165,22 +189,73 @@ class RelationPredictor(LoadedPredictor):
         if pairs not in ("all", "given"):
             raise ValueError(f"pairs must be 'all' or 'given', got {pairs!r}")
         examples = as_examples(inputs)
-        model = self.config.model
         instances = [
             PairInstance(k, head, tail, ())
             for k, example in enumerate(examples)
             for head, tail in self._pairs(example, pairs)
         ]
         results: list[list[ScoredRelation]] = [[] for _ in examples]
+        for instance, row in self._probabilities(examples, instances, batch_size):
+            example = examples[instance.example]
+            results[instance.example].extend(self._relations(example, instance, row))
+        return results
+
+    def _probabilities(
+        self, examples: Sequence[Example], instances: Sequence[PairInstance], batch_size: int
+    ) -> list[tuple[PairInstance, list[float]]]:
+        """Return each pair instance with its calibrated class probabilities."""
         if not instances:
-            return results
+            return []
+        model = self.config.model
         marked = [marked_tokens(examples[i.example], i.head, i.tail, model) for i in instances]
         rows = encode_pairs(marked, self.vocabs, model)
         logits = pair_logits(self.model, rows, batch_size)
         probabilities = probabilities_of(logits, self.temperature, model.multi_label)
-        for instance, row in zip(instances, probabilities.tolist(), strict=True):
-            example = examples[instance.example]
-            results[instance.example].extend(self._relations(example, instance, row))
+        return list(zip(instances, probabilities.tolist(), strict=True))
+
+    def predict_attributes(
+        self, inputs: Any, values: Any = None, batch_size: int = 64, pairs: str = "all"
+    ) -> list[list[ScoredAttribute]]:
+        """Return the attributes of the given entities of each input (see the module doc).
+
+        `values`: per input, the candidate value ranges (`Span`s or (start, end[, label])
+        tuples; labels are ignored); `pairs="all"` classifies every (entity, value) pair of an
+        entity type the model's schema lets carry an attribute. `pairs="given"` classifies the
+        (entity, value) of each `Attribute` of an input `Example` (names ignored).
+        """
+        if self.config.model.targets != "attributes":
+            raise NerkitError(
+                f"{self.path} is a relation model (model.targets: relations); "
+                "predict_attributes needs one trained with model.targets: attributes"
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+        if pairs not in ("all", "given"):
+            raise ValueError(f"pairs must be 'all' or 'given', got {pairs!r}")
+        examples = as_examples(inputs)
+        ranges = _value_ranges(values, len(examples))
+        marked, instances = [], []
+        for k, example in enumerate(examples):
+            _check_inside(example.text, ranges[k], k, "value")
+            if pairs == "given":
+                named = [(a.entity, (a.start, a.end)) for a in example.attributes]
+            else:
+                entities = [i for i, s in enumerate(example.spans) if carries(self.schema, s.label)]
+                named = [(e, value) for e in entities for value in ranges[k]]
+            with_value, positions = with_values(example, [value for _, value in named])
+            marked.append(with_value)
+            instances += [
+                PairInstance(k, e, v, ()) for (e, _), v in zip(named, positions, strict=True)
+            ]
+        results: list[list[ScoredAttribute]] = [[] for _ in examples]
+        for instance, row in self._probabilities(marked, instances, batch_size):
+            example = marked[instance.example]
+            for found in self._relations(example, instance, row):
+                value = found.tail
+                results[instance.example].append(ScoredAttribute(
+                    found.head, found.label,
+                    Entity(value.start, value.end, VALUE_LABEL, value.text, 1.0), found.score,
+                ))  # fmt: skip
         return results
 
 

@@ -6,12 +6,14 @@ the pair instances and their marked token sequences, vocabularies over those seq
 the marker tokens are ordinary tokens of the vocabulary), the seeded classifier, bucketed
 batches and the dev evaluation. After every epoch the evaluation fits the calibration
 temperature on the dev pairs (when `model.calibrate`), so the model saved at the best epoch
-carries the temperature fitted for it.
+carries the temperature fitted for it. With `model.targets: attributes` the examples'
+attributes become the (entity -> value) pairs first (`nerkit.tasks.relations.attributes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,11 @@ from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
 from nerkit.tasks.base import LoadedModel, Prepared, Splits, check_data_file, warn_unknown_labels
 from nerkit.tasks.calibrated import expected_calibration_error, fit_temperature, probabilities_of
+from nerkit.tasks.relations.attributes import (
+    attribute_pairs,
+    attribute_schema,
+    check_attribute_names,
+)
 from nerkit.tasks.relations.config import RelationModelConfig, RelationsConfig
 from nerkit.tasks.relations.data import (
     PairInstance,
@@ -37,6 +44,7 @@ from nerkit.tasks.relations.metrics import (
     RelationReport,
     score_relations,
     semeval_official,
+    top_label_scores,
 )
 from nerkit.tasks.relations.model import (
     PairRow,
@@ -50,6 +58,7 @@ from nerkit.types import Example
 __all__ = [
     "TASK",
     "RelationsTask",
+    "as_pairs",
     "decode_labels",
     "evaluate_pairs",
     "model_schema",
@@ -60,8 +69,18 @@ __all__ = [
 
 def model_schema(examples: Sequence[Example], config: RelationModelConfig) -> Schema:
     """Return the schema of the training examples, with the configured no-relation labels."""
+    if config.targets == "attributes":
+        used = {a.name for e in examples for a in e.attributes}
+        return attribute_schema(examples, [n for n in config.no_relation if n in used])
     used = {r.label for e in examples for r in e.relations}
     return infer_schema(examples, no_relation=[n for n in config.no_relation if n in used])
+
+
+def as_pairs(examples: Sequence[Example], config: RelationModelConfig) -> list[Example]:
+    """Return the examples whose relations the model classifies (attributes as relations)."""
+    if config.targets == "attributes":
+        return [attribute_pairs(e) for e in examples]
+    return list(examples)
 
 
 def negative_label(labels: Sequence[str], config: RelationModelConfig) -> str | None:
@@ -176,7 +195,16 @@ def evaluate_pairs(
         extra["temperature"] = float(model.temperature)
     probabilities = probabilities_of(logits, float(model.temperature), config.multi_label)
     predicted = _predicted(probabilities, model.labels, config)
-    return score_pairs(examples, instances, predicted, config), extra
+    report = score_pairs(examples, instances, predicted, config)
+    if config.multi_label and instances:
+        best, where = probabilities.max(dim=1)
+        top = [
+            model.labels[c] if p >= config.threshold else None
+            for p, c in zip(best.tolist(), where.tolist(), strict=True)
+        ]
+        gold = [[x for x in i.labels if x not in config.no_relation] for i in instances]
+        report = replace(report, extra=top_label_scores(gold, top))
+    return report, extra
 
 
 def score_pairs(
@@ -213,6 +241,7 @@ def _training_pairs(
 ) -> tuple[Schema, list[PairInstance], list[str]]:
     """Return the schema of the training examples, their pair instances and the classes."""
     schema = model_schema(train, config)
+    train = as_pairs(train, config)
     annotated = pair_instances(train, config.model_copy(update={"negative_pairs": False}))
     negative = negative_label(sorted({x for i in annotated for x in i.labels}), config)
     instances = pair_instances(train, config, schema, negative)
@@ -239,7 +268,10 @@ class RelationsTask:
         """Return the examples of a file (deepke-re, finre, semeval, jsonl, ...)."""
         from nerkit.data.formats import read
 
-        return list(read(check_data_file(path), format or data.format))
+        examples = list(read(check_data_file(path), format or data.format))
+        for example in examples:  # so that errors found later name file:line
+            example.meta.setdefault("path", str(path))
+        return examples
 
     def build(
         self, config: RelationsConfig, vocab_sizes: dict[str, int], labels: list[str]
@@ -258,19 +290,23 @@ class RelationsTask:
         if config.train.distill is not None:
             raise ConfigError("train.distill is for tagging models; remove it for relations")
         model_config = config.model
-        if not any(e.relations for e in splits.train):
+        attributes = model_config.targets == "attributes"
+        if not any(e.attributes if attributes else e.relations for e in splits.train):
+            kind, formats = ("attribute", "deepke-ae, jsonl") if attributes else (
+                "relation", "deepke-re, finre, semeval, jsonl")  # fmt: skip
             raise ConfigError(
-                f"the training data ({config.data.train}) holds no relation (is data.format "
-                f"{config.data.format!r} a relation format: deepke-re, finre, semeval, jsonl?)"
+                f"the training data ({config.data.train}) holds no {kind} (is data.format "
+                f"{config.data.format!r} a format with {kind}s: {formats}?)"
             )
         schema, instances, labels_list = _training_pairs(splits.train, model_config)
-        dev_labels = {r.label for e in splits.dev for r in e.relations}
+        if attributes:
+            check_attribute_names(splits.dev, schema, "dev data")
+        train, dev = as_pairs(splits.train, model_config), as_pairs(splits.dev, model_config)
+        dev_labels = {r.label for e in dev for r in e.relations}
         warn_unknown_labels(
             "dev", dev_labels, {r.name for r in schema.relations}, "in the dev data"
         )
-        marked = [
-            marked_tokens(splits.train[i.example], i.head, i.tail, model_config) for i in instances
-        ]
+        marked = [marked_tokens(train[i.example], i.head, i.tail, model_config) for i in instances]
         inputs = prepare_inputs([m.tokens for m in marked], model_config)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(config.train.seed)
@@ -285,9 +321,7 @@ class RelationsTask:
             return collate_pairs([r for r, _ in batch], torch.stack([t for _, t in batch]))
 
         def evaluate() -> tuple[float, dict[str, Any]]:
-            report, extra = evaluate_pairs(
-                model, vocabs, splits.dev, schema, model_config.calibrate
-            )
+            report, extra = evaluate_pairs(model, vocabs, dev, schema, model_config.calibrate)
             return report.main_score, {**report.summary(), **extra}
 
         return Prepared(
@@ -296,13 +330,16 @@ class RelationsTask:
             labels=labels_list,
             train_size=len(items),
             batches=epoch_batches(items, [len(r) for r in rows], config.train.batch_size, collate),
-            evaluate=evaluate if splits.dev else None,
+            evaluate=evaluate if dev else None,
             metadata={"schema": schema.to_dict(), "pairs": {"train": len(instances)}},
         )
 
     def report(self, loaded: LoadedModel, examples: Sequence[Example]) -> RelationReport:
         """Return the relation report of a loaded model on labelled examples (gold entities)."""
         schema = saved_schema(loaded.metadata)
+        if loaded.model.config.targets == "attributes":
+            check_attribute_names(examples, schema, "evaluated data")
+            examples = as_pairs(examples, loaded.model.config)
         gold = {r.label for e in examples for r in e.relations}
         known = {r.name for r in schema.relations}
         warn_unknown_labels("gold", gold, known, "in the evaluated data")
