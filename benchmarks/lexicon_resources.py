@@ -24,7 +24,8 @@ A single-character word is "word" when LAC has the character. `--dim` below 128 
 the vectors on their first principal components (a smaller table to ship).
 
 Writes into `--output` (default: the user cache, ``$XDG_CACHE_HOME/nerkit/lexicon`` or
-``~/.cache/nerkit/lexicon``; never inside the repository): ``jieba.lexicon``
+``~/.cache/nerkit/lexicon``; inside the repository only under the gitignored
+``benchmarks/runs/``, where the configs look): ``jieba.lexicon``
 (`Lexicon.save`), ``vectors.npz`` (float16, `nerkit.encoders.lexicon.save_word_vectors`),
 ``vectors.txt`` with ``--word2vec``, and ``coverage.json``, the figures printed at the end.
 Coverage is measured with the full jieba lexicon and with the pruned one, on every corpus
@@ -263,8 +264,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=default_output())
     args = parser.parse_args(argv)
     output = args.output.resolve()
-    if output == REPO or REPO in output.parents:
-        raise SystemExit(f"--output {output} is inside the repository: choose another folder")
+    runs = REPO / "benchmarks" / "runs"  # gitignored: the configs read the files from there
+    if (output == REPO or REPO in output.parents) and not (
+        output == runs or runs in output.parents
+    ):
+        raise SystemExit(
+            f"--output {output} is inside the repository: choose benchmarks/runs/... (ignored "
+            "by git) or a folder outside it"
+        )
 
     start = time.perf_counter()
     full, (lac, q2b) = read_jieba(args.jieba), read_lac(args.lac)
