@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
+    "build_pipeline",
     "calibrate",
     "evaluate",
     "held_out_examples",
@@ -81,7 +82,7 @@ def resolve_model_dir(model_dir: Path | str | None) -> Path:
 def load(
     model_dir: Path | str | None = None, precision: str = "fp32", runtime: str = "torch"
 ) -> Predictor:
-    """Return the predictor of a model or ensemble directory (default: the shipped model).
+    """Return the predictor of a model, ensemble or pipeline directory (default: shipped model).
 
     The task and kind come from the directory (`nerkit.predict.load`). `precision` "bf16"
     computes scores in bfloat16 (~2x faster on CPUs with native bfloat16); "auto" picks
@@ -108,12 +109,17 @@ def evaluate(
     """Return the `Report` of a saved model on a labelled data file (any task).
 
     `format` defaults to the format the model was trained on; `scheme` is the tag scheme of
-    a CoNLL file (default: that of the training data; "auto" detects it).
+    a CoNLL file (default: that of the training data; "auto" detects it). A pipeline
+    directory is scored end to end (`nerkit.pipeline.report`): strict and boundaries triple
+    F1 and entity F1; its data default to the NER member's training format.
     """
     from nerkit.artifacts import is_ensemble_dir, load_ensemble, load_model
+    from nerkit.pipeline import is_pipeline_dir
     from nerkit.tasks import get_task
 
     path = resolve_model_dir(model_dir)
+    if is_pipeline_dir(path):
+        return _evaluate_pipeline(path, Path(data_path), format)
     loaded = load_ensemble(path) if is_ensemble_dir(path) else load_model(path)
     task = get_task(loaded.config.task)
     data = loaded.config.data
@@ -123,6 +129,61 @@ def evaluate(
     if not examples:
         raise NerkitError(f"{data_path} holds no example to evaluate on")
     return task.report(loaded, examples)
+
+
+def _evaluate_pipeline(path: Path, data_path: Path, format: str | None) -> Report:
+    """Return the `PipelineReport` of a pipeline directory on gold entities and relations."""
+    from nerkit.pipeline.predictor import load_pipeline
+    from nerkit.pipeline.report import report
+    from nerkit.tasks import get_task
+
+    predictor = load_pipeline(path)
+    data = predictor.ner.config.data
+    examples = get_task("relations").read_examples(data_path, data, format=format)
+    if not examples:
+        raise NerkitError(f"{data_path} holds no example to evaluate on")
+    return report(predictor, examples)
+
+
+def build_pipeline(
+    output: Path | str,
+    ner: Path | str,
+    relations: Path | str,
+    schema: Path | str | None = None,
+    overwrite: bool = False,
+    schema_from: Path | str | None = None,
+    schema_format: str | None = None,
+) -> Path:
+    """Write a pipeline directory of an NER and a relation model directory; return its path.
+
+    The pipeline schema, written in the NER model's entity types, prunes the candidate pairs
+    and the relation labels (see `nerkit.pipeline.predictor` for the type rule): `schema`, a
+    JSON file holding a `Schema` dict (`Schema.to_dict`), or `schema_from`, typed labelled
+    data (in `schema_format`, default: detected) whose schema is inferred (`infer_schema`);
+    neither: the relation model's saved schema.
+    """
+    import json
+
+    from nerkit.data.formats import detect_format, read
+    from nerkit.data.schema import Schema, infer_schema
+    from nerkit.pipeline import build_pipeline as build
+
+    if schema is not None and schema_from is not None:
+        raise NerkitError("give a schema file or data to infer it from, not both")
+    parsed = None
+    if schema_from is not None:
+        source = Path(schema_from)
+        if not source.exists():
+            raise NerkitError(f"data file {str(source)!r} does not exist")
+        parsed = infer_schema(read(source, schema_format or detect_format(source)))
+        if not parsed.relations:
+            raise NerkitError(f"{source} holds no relation to infer a schema from")
+    elif schema is not None:
+        try:
+            parsed = Schema.from_dict(json.loads(Path(schema).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise NerkitError(f"cannot read the schema {schema}: {error}") from None
+    return build(output, ner, relations, parsed, overwrite=overwrite)
 
 
 def held_out_examples(

@@ -3,7 +3,8 @@
 Input: plain text (one document per line) or JSON lines (the text in a configurable field),
 gzip-compressed when the name ends in ``.gz``. Output: JSON lines, one per input document
 and in input order, ``{"line": n, "id"?: ..., "file"?: ..., "text"?: ..., "entities": [...]}``
-(a classification model writes ``"labels": [{"label", "score"}, ...]`` instead of entities)
+(a classification model writes ``"labels": [{"label", "score"}, ...]`` instead of entities;
+a pipeline also writes ``"relations"`` and ``"attributes"``, found within each sentence piece)
 (``file`` appears when several inputs are given, ``id`` when a JSONL record has one, ``text``
 with `keep_text`); entity offsets index the original document.
 
@@ -189,16 +190,17 @@ class _ShardTagger:
         found = self.predictor.predict(
             [texts[i][start:end] for i, start, end in pieces], batch_size=self.options.batch_size
         )
-        entities: list[list[dict[str, Any]]] = [[] for _ in shard]
-        for (i, start, _), piece_entities in zip(pieces, found, strict=True):
-            for entity in piece_entities:
-                row = entity.to_dict()
-                row["start"], row["end"] = entity.start + start, entity.end + start
-                entities[i].append(row)
-        for record, text, doc_entities in zip(shard, texts, entities, strict=True):
+        pipeline = self.predictor.task == "pipeline"
+        keys = ("entities", "relations", "attributes") if pipeline else ("entities",)
+        rows: list[dict[str, list[Any]]] = [{key: [] for key in keys} for _ in shard]
+        for (i, start, _), piece in zip(pieces, found, strict=True):
+            outputs = piece.to_dict() if pipeline else {"entities": [e.to_dict() for e in piece]}
+            for key in keys:
+                rows[i][key].extend(_shifted(row, start) for row in outputs[key])
+        for record, text, doc_rows in zip(shard, texts, rows, strict=True):
             if self.options.keep_text:
                 record["text"] = text
-            record["entities"] = doc_entities
+            record.update(doc_rows)
         _write_shard(self.parts, index, shard)
         return len(shard), len(pieces), sum(end - start for _, start, end in pieces)
 
@@ -218,6 +220,18 @@ class _ShardTagger:
             return split_sentences(text)
         stripped = text.strip()
         return [(0, len(text))] if stripped else []
+
+
+def _shifted(row: dict[str, Any], offset: int) -> dict[str, Any]:
+    """Return an output row (entity, relation or attribute dict) with its offsets moved.
+
+    Entities have start and end; relations and attributes hold entity dicts (head, tail;
+    entity, value), shifted the same way.
+    """
+    if "start" in row:
+        return {**row, "start": row["start"] + offset, "end": row["end"] + offset}
+    return {key: _shifted(value, offset) if isinstance(value, dict) else value
+            for key, value in row.items()}  # fmt: skip
 
 
 def _shard_path(parts: Path, index: int, suffix: str) -> Path:
@@ -264,6 +278,8 @@ def _manifest(model_dir: Path, inputs: list[Path], options: ExtractOptions) -> d
     for name in ("workers", "batch_size"):  # these change speed, not the output
         settings.pop(name)
     weights = model_dir / "weights.safetensors"
+    if not weights.exists():  # a pipeline: rebuilt means pipeline.json was rewritten
+        weights = model_dir / "pipeline.json"
     return {
         "model": str(model_dir.resolve()),
         "weights_mtime_ns": weights.stat().st_mtime_ns if weights.exists() else None,

@@ -1,8 +1,10 @@
 """One predictor protocol for every task, and `load`, the one factory every front end calls.
 
 `load(path)` reads the directory: an ensemble directory (`ensemble.json`) gives one
-predictor over the averaged members, any other model directory the predictor of the task
-its `metadata.json` names (tagging: entities; classification: labels with probabilities).
+predictor over the averaged members, a pipeline directory (`pipeline.json`) a
+`PipelinePredictor` (entities, then relations between them), any other model directory the
+predictor of the task its `metadata.json` names (tagging: entities; classification: labels
+with probabilities; relations: relations between given entities).
 `runtime="onnx"` runs the exported graph (`nerkit export`) instead of torch. The CLI, the
 server and bulk extraction only ever call `load`, so each accepts every kind.
 """
@@ -14,6 +16,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from nerkit.artifacts import is_ensemble_dir, load_ensemble, load_model
 from nerkit.errors import NerkitError
+from nerkit.pipeline.directory import is_pipeline_dir
 from nerkit.tasks import get_task
 
 __all__ = ["RUNTIMES", "Predictor", "load"]
@@ -45,8 +48,9 @@ class Predictor(Protocol):
         """Return the calibration temperature of the scores (1.0: uncalibrated)."""
         ...
 
-    def predict(self, texts: list[str], batch_size: int = 64) -> list[list[Any]]:
-        """Return the task's outputs for every text: entities, or labels with scores."""
+    def predict(self, texts: list[str], batch_size: int = 64) -> list[Any]:
+        """Return the task's outputs for every text: a list of entities, or of labels with
+        scores; a pipeline's `PipelineResult` (entities, relations, attributes)."""
         ...
 
     def info(self) -> dict[str, Any]:
@@ -55,7 +59,7 @@ class Predictor(Protocol):
 
 
 def load(model_dir: Path | str, precision: str = "fp32", runtime: str = "torch") -> Predictor:
-    """Return the predictor of a model or ensemble directory.
+    """Return the predictor of a model, ensemble or pipeline directory.
 
     `precision` "bf16" computes scores in bfloat16 (~2x faster on CPUs with native
     bfloat16); "auto" picks bf16 where the CPU has it. `runtime` "onnx" runs
@@ -64,6 +68,10 @@ def load(model_dir: Path | str, precision: str = "fp32", runtime: str = "torch")
     if runtime not in RUNTIMES:
         raise NerkitError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     path = Path(model_dir)
+    if is_pipeline_dir(path):
+        from nerkit.pipeline.predictor import load_pipeline
+
+        return load_pipeline(path, precision, runtime)  # type: ignore[no-any-return]
     if is_ensemble_dir(path):
         if runtime != "torch":
             raise NerkitError(f"{path} is an ensemble: only the torch runtime runs ensembles")

@@ -23,14 +23,14 @@ LAYERS = {
     "evaluation": 3,
     "tasks": 4,
     "artifacts": 5,
-    "training": 6, "predict": 6,
+    "training": 6, "predict": 6, "pipeline": 6,
     "api": 7, "extract": 7, "export": 7,
     "server": 8, "annotate": 8,
     "cli": 9,
     "__main__": 10,
 }  # fmt: skip
 # imports allowed within one layer, on top of the lower layers
-SIDEWAYS = {"config": {"errors"}, "lexicon": {"vocab"}}
+SIDEWAYS = {"config": {"errors"}, "lexicon": {"vocab"}, "predict": {"pipeline"}}
 # the torch-free low floor: what each of these units may import of nerkit
 TORCH_FREE = {
     "lexicon": {"errors", "types", "vocab", "checksums"},

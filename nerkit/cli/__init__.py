@@ -19,6 +19,7 @@ from nerkit.cli import (  # noqa: F401  (registers the commands)
     encoders,
     evaluation,
     model,
+    pipeline,
     serving,
 )
 from nerkit.cli._app import app

@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 
 from nerkit.cli._app import app
 from nerkit.errors import NerkitError
 
-MODEL_MARKERS = ("metadata.json", "ensemble.json")  # what makes a directory a model
+MODEL_MARKERS = ("metadata.json", "ensemble.json", "pipeline.json")  # what makes a model dir
 
 
 @app.command()
@@ -149,7 +149,8 @@ def predict(
         str, typer.Option(help="torch, or onnx to run MODEL_DIR/model.onnx.")
     ] = "torch",
 ) -> None:
-    """Predict texts: entities (taggers) or labels (classifiers), as JSON lines or a table."""
+    """Predict texts: entities (taggers), labels (classifiers), or entities and relations
+    (pipelines), as JSON lines or a table."""
     from nerkit import api
 
     model_dir, texts = _split_model_dir(list(arguments or []))
@@ -160,8 +161,12 @@ def predict(
     if not texts:
         raise NerkitError("no text to tag (give TEXT arguments, --input FILE, or '-' for stdin)")
     predictor = api.load(model_dir, precision=precision, runtime=runtime)
+    found = predictor.predict(texts, batch_size=batch_size)
+    if predictor.task == "pipeline":
+        _print_pipeline(texts, found, format)
+        return
     key = "labels" if predictor.task == "classification" else "entities"
-    for text, outputs in zip(texts, predictor.predict(texts, batch_size=batch_size), strict=True):
+    for text, outputs in zip(texts, found, strict=True):
         if format == "jsonl":
             record = {"text": text, key: [output.to_dict() for output in outputs]}
             typer.echo(json.dumps(record, ensure_ascii=False))
@@ -172,3 +177,23 @@ def predict(
                 typer.echo(f"  {x.label}\t{x.score:.3f}")
             else:
                 typer.echo(f"  {x.start}\t{x.end}\t{x.label}\t{x.text}\t{x.score:.3f}")
+
+
+def _print_pipeline(texts: list[str], results: list[Any], format: str) -> None:
+    """Print a pipeline's entities and relations per text, as JSON lines or a table.
+
+    The table lists the entities as taggers do, then one line per relation: head, label,
+    tail and the relation's probability.
+    """
+    for text, result in zip(texts, results, strict=True):
+        if format == "jsonl":
+            typer.echo(json.dumps({"text": text, **result.to_dict()}, ensure_ascii=False))
+            continue
+        typer.echo(text)
+        for x in result.entities:
+            typer.echo(f"  {x.start}\t{x.end}\t{x.label}\t{x.text}\t{x.score:.3f}")
+        for r in result.relations:
+            typer.echo(
+                f"  {r.head.text} ({r.head.label}) -[{r.label}]-> {r.tail.text} "
+                f"({r.tail.label})\t{r.score:.3f}"
+            )

@@ -1,7 +1,8 @@
 """The FastAPI app over an already-loaded predictor of any task: routes, limits, batching.
 
 Routes (the model's task decides which of the first two exist):
-    POST /extract  tagging: {"texts": [...], "nbest": 0} -> {"entities": [[entity, ...], ...]}
+    POST /extract  tagging: {"texts": [...], "nbest": 0} -> {"entities": [[entity, ...], ...]};
+                   pipeline: also "relations": [[relation, ...], ...] and "attributes"
     POST /classify classification: {"texts": [...]} -> {"labels": [[{label, score}, ...], ...]}
     GET  /health   {"status": "ok", "model": name}
     GET  /model    labels, tags, model description, confidence temperature, server limits
@@ -34,6 +35,7 @@ from nerkit.server.limits import BodySizeLimit
 from nerkit.server.nbest import Candidate, nbest_analyses
 from nerkit.server.schemas import (
     Analysis,
+    AttributeOut,
     ClassifyRequest,
     ClassifyResponse,
     EntityOut,
@@ -42,6 +44,7 @@ from nerkit.server.schemas import (
     HealthResponse,
     LabelOut,
     ModelResponse,
+    RelationOut,
 )
 from nerkit.server.settings import ServerSettings
 from nerkit.types import Entity
@@ -112,6 +115,15 @@ def _entities_out(entities: list[Entity]) -> list[EntityOut]:
     return [EntityOut(**entity.to_dict()) for entity in entities]
 
 
+def _pipeline_response(results: list[Any]) -> ExtractResponse:
+    """Return the /extract body of pipeline results: entities, relations, attributes."""
+    return ExtractResponse(
+        entities=[_entities_out(r.entities) for r in results],
+        relations=[[RelationOut(**x.to_dict()) for x in r.relations] for r in results],
+        attributes=[[AttributeOut(**x.to_dict()) for x in r.attributes] for r in results],
+    )
+
+
 def _analysis(candidate: Candidate) -> Analysis:
     return Analysis(probability=candidate.probability, entities=_entities_out(candidate.entities))
 
@@ -144,10 +156,10 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> 
     settings = settings or ServerSettings()
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nerkit-model")
 
-    def predict(texts: list[str]) -> list[list[Any]]:
+    def predict(texts: list[str]) -> list[Any]:
         return predictor.predict(texts, batch_size=settings.predict_batch_size)
 
-    batcher: MicroBatcher[list[Any]] = MicroBatcher(
+    batcher: MicroBatcher[Any] = MicroBatcher(
         predict, executor, max_batch=settings.max_batch, max_wait=settings.max_wait_ms / 1000
     )
 
@@ -163,6 +175,8 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> 
     summary = {
         "tagging": "Entity extraction over HTTP: texts in, entities with offsets out.",
         "classification": "Text classification over HTTP: texts in, labels with scores out.",
+        "pipeline": "Entity and relation extraction over HTTP: texts in, entities and the "
+        "relations between them out.",
     }
     app = FastAPI(
         title="nerkit", summary=summary.get(predictor.task), lifespan=lifespan,
@@ -175,14 +189,14 @@ def create_app(predictor: Predictor, settings: ServerSettings | None = None) -> 
     _add_error_handlers(app)
     add_docs(app)
 
-    async def run_chunk(texts: list[str]) -> list[list[Any]]:
+    async def run_chunk(texts: list[str]) -> list[Any]:
         if settings.batching:
             return await batcher.submit(texts)
         return await asyncio.get_running_loop().run_in_executor(executor, predict, texts)
 
-    async def run_model(texts: list[str]) -> list[list[Any]]:
+    async def run_model(texts: list[str]) -> list[Any]:
         # one model call per chunk: requests arriving meanwhile join the next call
-        results: list[list[Any]] = []
+        results: list[Any] = []
         for chunk in _chunks(texts, settings.chunk_chars):
             results.extend(await run_chunk(chunk))
         return results
@@ -211,13 +225,17 @@ def _add_classify_route(app: FastAPI, settings: ServerSettings, run_model: Any) 
 def _add_extract_route(
     app: FastAPI, predictor: Predictor, settings: ServerSettings, run_model: Any, executor: Any
 ) -> None:
-    """Register POST /extract (tagging models)."""
+    """Register POST /extract (tagging and pipeline models)."""
 
     @app.post("/extract", response_model_exclude_none=True)
     async def extract(request: ExtractRequest) -> ExtractResponse:
         """Tag every text; with nbest > 0 also return its n best analyses."""
         _check_limits(request, settings)
+        if request.nbest and predictor.task == "pipeline":
+            raise HTTPException(status_code=422, detail="nbest is for tagging models only")
         found = await run_model(request.texts)
+        if predictor.task == "pipeline":
+            return _pipeline_response(found)
         response = ExtractResponse(entities=[_entities_out(entities) for entities in found])
         if request.nbest:
             loop = asyncio.get_running_loop()

@@ -33,11 +33,39 @@ class Analysis(BaseModel):
     entities: list[EntityOut]
 
 
+class RelationOut(BaseModel):
+    """A relation from entity `head` to entity `tail` (pipelines) with its probability."""
+
+    head: EntityOut
+    tail: EntityOut
+    label: str
+    score: float
+
+
+class AttributeOut(BaseModel):
+    """Attribute `name` of `entity` whose value is the text range `value` (pipelines)."""
+
+    entity: EntityOut
+    name: str
+    value: EntityOut
+    score: float
+
+
 class ExtractResponse(BaseModel):
-    """`entities[i]` are the entities of `texts[i]`; `nbest[i]` its n best analyses, if asked."""
+    """`entities[i]` are the entities of `texts[i]`; `nbest[i]` its n best analyses, if asked.
+
+    A pipeline model (NER + relations) also returns `relations[i]` and `attributes[i]`, the
+    relations between the entities of `texts[i]` and their attributes; taggers omit both.
+    """
 
     entities: list[list[EntityOut]]
     nbest: list[list[Analysis]] | None = None
+    relations: list[list[RelationOut]] | None = Field(
+        None, description="Pipelines: the relations between each text's entities."
+    )
+    attributes: list[list[AttributeOut]] | None = Field(
+        None, description="Pipelines: the attributes of each text's entities."
+    )
 
 
 class ClassifyRequest(BaseModel):

@@ -1,0 +1,194 @@
+"""`PipelinePredictor`: texts -> entities (NER member) -> relations between them (relation member).
+
+`predict(texts)` gives, per text, a `PipelineResult(entities, relations, attributes)`:
+`entities` exactly as the tagging member predicts them, `relations` as `ScoredRelation(head,
+tail, label, score)` whose head and tail are those entities (typed, with their NER scores),
+`attributes` empty until an attribute member exists (`_attributes` is the hook).
+
+**Types.** Two label sets meet here: the NER model's entity types (人物, 地点, ...) and the
+entity labels the relation model was trained on (its saved schema's `entity_types`). The rule:
+
+1. Input labels. When the relation model knows one entity label that is not an NER type (a
+   DeepKE model: `ENTITY`, untyped so that gold types cannot leak the label), every entity
+   is relabelled to it before the relation model reads it; otherwise the NER types are
+   passed as they are (a relation model trained on typed entities, e.g. typed markers).
+2. Pruning schema. The build-time schema (`nerkit pipeline build --schema`, written in NER
+   types), else the relation model's saved schema. A schema written in NER types (every type
+   it names is an NER label) is "typed": candidate pairs are the ordered pairs of entities
+   whose NER types it links (`Schema.relations_between`), and a predicted relation whose
+   label it does not allow for the (head type, tail type) of the result is dropped. An
+   untyped schema prunes with the input labels of rule 1 (all pairs, for `ENTITY`).
+
+So the cost grows with the pairs the schema allows, not with all n**2 pairs: every text's
+entities are found in one batched NER call, and all candidate pairs of all texts are
+classified in one batched relation call (`RelationPredictor.predict(..., pairs="given")`).
+`pairs_classified` counts the pairs sent to the relation model since loading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nerkit.artifacts import load_model
+from nerkit.data.schema import Schema
+from nerkit.pipeline.directory import Manifest, read_manifest
+from nerkit.tasks import get_task
+from nerkit.tasks.base import check_texts
+from nerkit.tasks.relations.data import candidate_pairs
+from nerkit.tasks.relations.predictor import ScoredAttribute, ScoredRelation
+from nerkit.types import Entity, Example, Relation, Span
+
+__all__ = ["PipelinePredictor", "PipelineResult", "input_label", "load_pipeline"]
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """What the pipeline finds in one text: entities, relations among them, attributes."""
+
+    entities: list[Entity]
+    relations: list[ScoredRelation] = field(default_factory=list)
+    attributes: list[ScoredAttribute] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict with keys entities, relations, attributes."""
+        return {
+            "entities": [e.to_dict() for e in self.entities],
+            "relations": [r.to_dict() for r in self.relations],
+            "attributes": [a.to_dict() for a in self.attributes],
+        }
+
+
+def input_label(ner_labels: list[str], relation_types: tuple[str, ...]) -> str | None:
+    """Return the one label every entity gets for the relation model, or None (keep types).
+
+    Rule 1 of the module doc: a relation model whose only entity label is not an NER type.
+    """
+    if len(relation_types) == 1 and relation_types[0] not in ner_labels:
+        return relation_types[0]
+    return None
+
+
+def is_typed(schema: Schema, ner_labels: list[str]) -> bool:
+    """Return True when every entity type the schema's relations name is an NER label."""
+    types = {t for r in schema.relations for pair in r.pairs for t in pair}
+    return bool(types) and types <= set(ner_labels)
+
+
+class PipelinePredictor:
+    """An NER predictor and a relation predictor run one after the other (see the module doc)."""
+
+    task = "pipeline"
+
+    def __init__(self, manifest: Manifest, ner: Any, relations: Any) -> None:
+        self.path, self.ner, self.relations = manifest.path, ner, relations
+        self.schema = manifest.schema or relations.schema
+        self.metadata: dict[str, Any] = {**manifest.info, "kind": "pipeline"}
+        self.input_label = input_label(ner.labels, relations.schema.entity_types)
+        self.typed = is_typed(self.schema, ner.labels)
+        self.pairs_classified = 0
+
+    @property
+    def name(self) -> str:
+        """Return a short name for the pipeline: its directory name."""
+        return self.path.resolve().name
+
+    @property
+    def labels(self) -> list[str]:
+        """Return the entity labels the NER member predicts, sorted."""
+        return list(self.ner.labels)
+
+    @property
+    def relation_labels(self) -> list[str]:
+        """Return the relation labels the pipeline can return, sorted."""
+        allowed = set(self.schema.relation_labels) - set(self.schema.no_relation)
+        return sorted(set(self.relations.labels) & allowed)
+
+    @property
+    def temperature(self) -> float:
+        """Return the NER member's calibration temperature (entity scores)."""
+        return float(self.ner.temperature)
+
+    def info(self) -> dict[str, Any]:
+        """Return a JSON-ready description: the members, the schema, the type rule."""
+        return {
+            "name": self.name, "task": self.task, "labels": self.labels,
+            "relations": self.relation_labels, "schema": self.schema.to_dict(),
+            "typed_schema": self.typed, "relation_input_label": self.input_label,
+            "members": {"ner": self.ner.info(), "relations": self.relations.info()},
+        }  # fmt: skip
+
+    def predict(self, texts: list[str], batch_size: int = 64) -> list[PipelineResult]:
+        """Return the entities, relations and attributes of each text (see the module doc)."""
+        texts = check_texts(texts, batch_size)
+        entities = self.ner.predict(texts, batch_size=batch_size)
+        relations = self._relations(texts, entities, batch_size)
+        attributes = self._attributes(texts, entities, batch_size)
+        return [
+            PipelineResult(list(e), r, a)
+            for e, r, a in zip(entities, relations, attributes, strict=True)
+        ]
+
+    def candidates(self, text: str, entities: list[Entity]) -> Example:
+        """Return the relation model's input for one text: relabelled spans, candidate pairs.
+
+        The pairs are the example's relations (label "?", ignored by `pairs="given"`).
+        """
+        typed = Example(text, tuple(Span(e.start, e.end, e.label) for e in entities))
+        label = self.input_label
+        spans = tuple(Span(s.start, s.end, label or s.label) for s in typed.spans)
+        given = Example(text, spans)
+        order = self.relations.config.model.pair_order
+        pairs = candidate_pairs(typed if self.typed else given, self.schema, order)
+        return Example(text, spans, relations=tuple(Relation(h, t, "?") for h, t in pairs))
+
+    def _relations(
+        self, texts: list[str], entities: list[list[Entity]], batch_size: int
+    ) -> list[list[ScoredRelation]]:
+        """Return the relations of every text: one batched call over all candidate pairs."""
+        inputs = [self.candidates(t, e) for t, e in zip(texts, entities, strict=True)]
+        self.pairs_classified += sum(len(x.relations) for x in inputs)
+        if not any(x.relations for x in inputs):
+            return [[] for _ in texts]
+        found = self.relations.predict(inputs, batch_size=batch_size, pairs="given")
+        results = []
+        for text_entities, relations in zip(entities, found, strict=True):
+            by_range = {(e.start, e.end): e for e in text_entities}
+            kept = []
+            for r in relations:
+                head = by_range[(r.head.start, r.head.end)]
+                tail = by_range[(r.tail.start, r.tail.end)]
+                if self.typed and not self.schema.allows(head.label, r.label, tail.label):
+                    continue  # rule 2: a label the typed schema forbids for these types
+                kept.append(ScoredRelation(head, tail, r.label, r.score))
+            results.append(kept)
+        return results
+
+    def _attributes(
+        self, texts: list[str], entities: list[list[Entity]], batch_size: int
+    ) -> list[list[ScoredAttribute]]:
+        """Return the attributes of every text's entities: none until an attribute member exists.
+
+        The hook for an `attributes/` member (a relation model with `model.targets:
+        attributes` and a value tagger): the value tagger's spans are the candidate values and
+        `RelationPredictor.predict_attributes(examples, values)` scores (entity, value) pairs.
+        """
+        return [[] for _ in texts]
+
+
+def load_pipeline(directory: Path | str, precision: str = "fp32", runtime: str = "torch") -> Any:
+    """Return the `PipelinePredictor` of a pipeline directory.
+
+    `runtime` "onnx" runs the NER member's exported graph (ner/model.onnx); the relation
+    member always runs in torch.
+    """
+    manifest = read_manifest(directory)
+    predictors = {}
+    for name, path in manifest.members.items():
+        loaded = load_model(path)
+        member_runtime = runtime if name == "ner" else "torch"
+        predictors[name] = get_task(loaded.config.task).predictor(
+            loaded, path, precision, member_runtime
+        )
+    return PipelinePredictor(manifest, predictors["ner"], predictors["relations"])
