@@ -22,6 +22,7 @@ Shapes: B batch, T padded length, W longest word in characters.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,9 @@ from nerkit.lexicon import Lexicon, LexiconMatcher
 from nerkit.vocab import Vocabulary
 
 BOS, EOS = "<s>", "</s>"
+
+
+_MATCHER_LOCK = threading.Lock()
 
 
 @dataclass
@@ -55,12 +59,16 @@ class Vocabs:
 
     @property
     def matcher(self) -> LexiconMatcher | None:
-        """Return the matcher of `lexicon` (built once: 0.5 s for 84k words), or None."""
+        """Return the matcher of `lexicon` (built once: 0.5 s for 84k words), or None.
+
+        Thread-safe: batches tagged side by side (`tag_sequences`) must share one matcher.
+        """
         if self.lexicon is None:
             return None
-        if self._matcher is None or self._matcher.lexicon is not self.lexicon:
-            self._matcher = LexiconMatcher(self.lexicon)
-        return self._matcher
+        with _MATCHER_LOCK:
+            if self._matcher is None or self._matcher.lexicon is not self.lexicon:
+                self._matcher = LexiconMatcher(self.lexicon)
+            return self._matcher
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict of id-ordered lists (the lexicon: its size and digest)."""

@@ -209,3 +209,21 @@ def test_calibration_and_distillation_read_the_lexicon(model_dir, tmp_path):
         result = api.train(config, tmp_path / student, progress=False)
         assert result.best_score == 1.0
         assert (tmp_path / student / LEXICON_FILE).is_file() == (lexicon is not None)
+
+
+def test_threads_that_ask_for_the_matcher_at_once_share_one(tmp_path):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nerkit.encoders.features import Vocabs
+
+    vocabs = Vocabs.__new__(Vocabs)  # only the lexicon fields matter here
+    vocabs.lexicon, vocabs._matcher = Lexicon.read(write_lexicon(tmp_path)), None
+    start = threading.Barrier(8)
+
+    def ask(_: int) -> int:
+        start.wait()
+        return id(vocabs.matcher)
+
+    with ThreadPoolExecutor(8) as pool:
+        assert len(set(pool.map(ask, range(8)))) == 1
