@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nerkit.data.tokenize import tokenize
+from nerkit.encoders.config import is_pretrained
 from nerkit.errors import NerkitError
 from nerkit.schemes import parse_scheme, split_tag
 from nerkit.tasks.base import LoadedModel, LoadedPredictor, check_texts
@@ -132,6 +133,9 @@ class TaggingPredictor(LoadedPredictor):
     def _tag(
         self, sequences: Sequence[Sequence[str]], batch_size: int, confidence: bool
     ) -> list[list[ScoredSpan]]:
+        # a pretrained encoder's large matrix products use intra-op threads well, and its
+        # Hugging Face tokenizer is not safe to call from two threads at once
+        pretrained = is_pretrained(self.config.model.encoder)
         return tag_sequences(
             self.model,
             self.vocabs,
@@ -139,6 +143,7 @@ class TaggingPredictor(LoadedPredictor):
             batch_size=batch_size,
             max_length=self.config.model.max_length,
             confidence=confidence,
+            threads=1 if pretrained else None,
         )
 
     def predict_nbest(
