@@ -3,7 +3,8 @@
 Input: a list of `nerkit.types.Example`s whose `spans` are the entities (character offsets,
 end exclusive; their labels are the entity types, e.g. from an NER model, or "ENTITY"), or
 of `(text, spans)` pairs whose spans are `Span`s or `(start, end, label)` tuples. A plain
-string is refused, since the entities must be given (the NER + RE pipeline is not built yet).
+string is refused, since the entities must be given (for plain texts, build an NER +
+relation pipeline: `nerkit pipeline build`, docs/relations.md).
 `pairs="all"` (default) ignores the relations already in an example and classifies every
 ordered pair of distinct spans whose types the model's schema links
 (`Schema.relations_between`; models trained with `pair_order: text` classify each unordered
@@ -90,7 +91,7 @@ def as_examples(inputs: Any) -> list[Example]:
             raise NerkitError(
                 f"inputs[{where}] is {type(item).__name__}: a relation model classifies given "
                 "entity pairs, so each input is an Example with spans or a (text, spans) pair "
-                "(plain texts need an NER model first; the pipeline is not built yet)"
+                "(for plain texts, build an NER + relation pipeline: nerkit pipeline build)"
             )
         _check_inside(example.text, [(s.start, s.end) for s in example.spans], where, "span")
         _check_inside(example.text, [(a.start, a.end) for a in example.attributes], where,
