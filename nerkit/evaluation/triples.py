@@ -36,15 +36,9 @@ def untyped(triples: Iterable[Triple]) -> set[Triple]:
 
 
 @dataclass(frozen=True)
-class TripleScores:
-    """Micro precision/recall/F1 over triples, and the same per relation label."""
+class TripleScores(LabelScore):
+    """Micro precision/recall/F1 over triples (the `LabelScore` fields), and per relation label."""
 
-    precision: float
-    recall: float
-    f1: float
-    support: int
-    predicted: int
-    correct: int
     per_label: dict[str, LabelScore]
 
     def to_dict(self) -> dict[str, Any]:
@@ -97,5 +91,4 @@ def score_triples(
     per_label = {label: LabelScore.from_counts(*counts[label]) for label in sorted(counts)}
     support, found, correct = (sum(row[k] for row in counts.values()) for k in range(3))
     total = LabelScore.from_counts(support, found, correct)
-    return TripleScores(total.precision, total.recall, total.f1, support, found, correct,
-                        per_label)  # fmt: skip
+    return TripleScores(**vars(total), per_label=per_label)
