@@ -277,12 +277,15 @@ def _manifest(model_dir: Path, inputs: list[Path], options: ExtractOptions) -> d
     settings = asdict(options)
     for name in ("workers", "batch_size"):  # these change speed, not the output
         settings.pop(name)
-    weights = model_dir / "weights.safetensors"
-    if not weights.exists():  # a pipeline: rebuilt means pipeline.json was rewritten
-        weights = model_dir / "pipeline.json"
+    from nerkit.artifacts import ENSEMBLE_FILE
+    from nerkit.pipeline import PIPELINE_FILE
+
+    # the file a retrained or rebuilt model, ensemble or pipeline directory rewrites
+    marks = [model_dir / name for name in ("weights.safetensors", PIPELINE_FILE, ENSEMBLE_FILE)]
+    weights = next((path for path in marks if path.exists()), None)
     return {
         "model": str(model_dir.resolve()),
-        "weights_mtime_ns": weights.stat().st_mtime_ns if weights.exists() else None,
+        "weights_mtime_ns": weights.stat().st_mtime_ns if weights else None,
         "inputs": stats,
         "options": settings,
     }
