@@ -64,7 +64,7 @@ class ExtractOptions:
     id_field: str = "id"
     workers: int = 0
     shard_lines: int = 10_000
-    batch_size: int = 64
+    batch_size: int = 128
     split_chars: int = 200
     keep_text: bool = False
     precision: str = "auto"

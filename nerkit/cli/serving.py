@@ -162,7 +162,7 @@ def extract(
     shard_lines: Annotated[
         int, typer.Option(min=1, help="Documents per shard (unit of resumption).")
     ] = 10_000,
-    batch_size: Annotated[int, typer.Option(min=1, help="Sentences per model batch.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sentences per model batch.")] = 128,
     split_chars: Annotated[
         int, typer.Option(min=0, help="Split documents longer than this into sentences (0: never).")
     ] = 200,
