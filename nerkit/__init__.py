@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from nerkit.defaults import PRECISION
 from nerkit.errors import NerkitError
 from nerkit.types import Entity, Example, Span
 
@@ -29,7 +30,7 @@ __all__ = ["Entity", "Example", "NerkitError", "Span", "__version__", "evaluate"
 
 
 def load(
-    model_dir: str | None = None, precision: str = "fp32", runtime: str = "torch"
+    model_dir: str | None = None, precision: str = PRECISION, runtime: str = "torch"
 ) -> Predictor:
     """Return a predictor for a model directory (default: the shipped Chinese model)."""
     from nerkit import api

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from nerkit.defaults import PRECISION
 from nerkit.errors import ArtifactError, NerkitError
 
 if TYPE_CHECKING:
@@ -80,13 +81,13 @@ def resolve_model_dir(model_dir: Path | str | None) -> Path:
 
 
 def load(
-    model_dir: Path | str | None = None, precision: str = "fp32", runtime: str = "torch"
+    model_dir: Path | str | None = None, precision: str = PRECISION, runtime: str = "torch"
 ) -> Predictor:
     """Return the predictor of a model, ensemble or pipeline directory (default: shipped model).
 
-    The task and kind come from the directory (`nerkit.predict.load`). `precision` "bf16"
-    computes scores in bfloat16 (~2x faster on CPUs with native bfloat16); "auto" picks
-    bf16 where the CPU has it. `runtime` "onnx" runs MODEL_DIR/model.onnx.
+    The task and kind come from the directory (`nerkit.predict.load`). `precision` "auto"
+    (the default) computes scores in bfloat16 where the CPU has it natively (~2x faster),
+    "fp32" and "bf16" force one. `runtime` "onnx" runs MODEL_DIR/model.onnx.
     """
     from nerkit.predict import load as load_predictor
 

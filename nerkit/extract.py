@@ -36,6 +36,14 @@ from typing import Any, Literal
 
 from nerkit.data.safe_write import check_output_file
 from nerkit.data.sentences import split_sentences
+from nerkit.defaults import (
+    BATCH_SIZE,
+    PRECISION,
+    PRECISION_CHOICES,
+    RUNTIMES,
+    SHARD_LINES,
+    SPLIT_CHARS,
+)
 from nerkit.errors import DataFormatError, NerkitError
 
 __all__ = ["ExtractOptions", "ExtractSummary", "extract", "split_sentences"]
@@ -63,11 +71,11 @@ class ExtractOptions:
     text_field: str = "text"
     id_field: str = "id"
     workers: int = 0
-    shard_lines: int = 10_000
-    batch_size: int = 128
-    split_chars: int = 200
+    shard_lines: int = SHARD_LINES
+    batch_size: int = BATCH_SIZE
+    split_chars: int = SPLIT_CHARS
     keep_text: bool = False
-    precision: str = "auto"
+    precision: str = PRECISION
     runtime: str = "torch"
 
     def __post_init__(self) -> None:
@@ -78,9 +86,9 @@ class ExtractOptions:
         for name in ("shard_lines", "batch_size"):
             if getattr(self, name) < 1:
                 raise NerkitError(f"{name} must be at least 1, got {getattr(self, name)!r}")
-        if self.precision not in ("fp32", "bf16", "auto"):
+        if self.precision not in PRECISION_CHOICES:
             raise NerkitError(f"precision must be fp32, bf16 or auto, got {self.precision!r}")
-        if self.runtime not in ("torch", "onnx"):
+        if self.runtime not in RUNTIMES:
             raise NerkitError(f"runtime must be torch or onnx, got {self.runtime!r}")
 
 

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from nerkit.artifacts import is_ensemble_dir, load_ensemble, load_model
+from nerkit.defaults import PRECISION, RUNTIMES
 from nerkit.errors import NerkitError
 from nerkit.pipeline.directory import is_pipeline_dir
 from nerkit.tasks import get_task
 
 __all__ = ["RUNTIMES", "Predictor", "load"]
 
-RUNTIMES = ("torch", "onnx")
 Runtime = Literal["torch", "onnx"]
 
 
@@ -58,11 +58,12 @@ class Predictor(Protocol):
         ...
 
 
-def load(model_dir: Path | str, precision: str = "fp32", runtime: str = "torch") -> Predictor:
+def load(model_dir: Path | str, precision: str = PRECISION, runtime: str = "torch") -> Predictor:
     """Return the predictor of a model, ensemble or pipeline directory.
 
-    `precision` "bf16" computes scores in bfloat16 (~2x faster on CPUs with native
-    bfloat16); "auto" picks bf16 where the CPU has it. `runtime` "onnx" runs
+    `precision` "auto" (the default) computes scores in bfloat16 where the CPU has native
+    bfloat16 (~2x faster; entities almost always those of fp32), else in float32; "fp32"
+    and "bf16" force one. `runtime` "onnx" runs
     MODEL_DIR/model.onnx with onnxruntime (tagging models; see `nerkit export`).
     """
     if runtime not in RUNTIMES:

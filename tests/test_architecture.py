@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "nerkit"
 
 # unit -> layer; a unit is a top-level module or subpackage of nerkit
 LAYERS = {
-    "errors": 0, "types": 0, "checksums": 0, "config": 0,
+    "errors": 0, "types": 0, "checksums": 0, "config": 0, "defaults": 0,
     "schemes": 1, "vocab": 1, "lexicon": 1,
     "crf": 2, "encoders": 2, "data": 2, "runtime": 2,
     "evaluation": 3,
@@ -35,6 +35,7 @@ SIDEWAYS = {"config": {"errors"}, "lexicon": {"vocab"}, "predict": {"pipeline"}}
 TORCH_FREE = {
     "lexicon": {"errors", "types", "vocab", "checksums"},
     "config": {"errors"},
+    "defaults": set(),
 }
 DATA_FOLDERS = {"resources"}  # shipped files (the default model), no code
 WEB_STACK = {"typer", "fastapi", "uvicorn", "starlette"}

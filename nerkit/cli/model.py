@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from nerkit.cli._app import app
+from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.errors import NerkitError
 
 MODEL_MARKERS = ("metadata.json", "ensemble.json", "pipeline.json")  # what makes a model dir
@@ -141,10 +142,11 @@ def predict(
     format: Annotated[
         Literal["jsonl", "table"], typer.Option("--format", help="Output format.")
     ] = "jsonl",
-    batch_size: Annotated[int, typer.Option(min=1, help="Texts per batch.")] = 64,
+    batch_size: Annotated[int, typer.Option(min=1, help="Texts per batch.")] = BATCH_SIZE,
     precision: Annotated[
-        str, typer.Option(help="fp32, bf16 (~2x faster on CPUs with native bfloat16) or auto.")
-    ] = "fp32",
+        str,
+        typer.Option(help="auto (bf16 where the CPU has it natively, else fp32), fp32 or bf16."),
+    ] = PRECISION,
     runtime: Annotated[
         str, typer.Option(help="torch, or onnx to run MODEL_DIR/model.onnx.")
     ] = "torch",

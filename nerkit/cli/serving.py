@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from nerkit.cli._app import app
+from nerkit.defaults import BATCH_SIZE, PRECISION, SHARD_LINES, SPLIT_CHARS
 from nerkit.errors import NerkitError
 
 ModelDir = Annotated[Path, typer.Argument(help="A model directory written by 'nerkit train'.")]
@@ -20,8 +21,8 @@ Runtime = Annotated[str, typer.Option(help="torch, or onnx to run MODEL_DIR/mode
 Precision = Annotated[
     str,
     typer.Option(
-        help="fp32, bf16 (tag scores in bfloat16: ~2x faster on CPUs with AVX512-BF16/AMX) "
-        "or auto (bf16 where the CPU has it)."
+        help="auto (bf16 where the CPU has AVX512-BF16/AMX, else fp32), fp32, or bf16 "
+        "(tag scores in bfloat16: ~2x faster)."
     ),
 ]
 
@@ -106,7 +107,7 @@ def serve(
         int, typer.Option(min=1, help="Most concurrent connections; more are answered 503.")
     ] = 1000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
-    precision: Precision = "fp32",
+    precision: Precision = PRECISION,
     runtime: Runtime = "torch",
 ) -> None:
     """Serve MODEL_DIR over HTTP: POST /extract or /classify, GET /health, /model, /docs."""
@@ -161,13 +162,13 @@ def extract(
     keep_text: Annotated[bool, typer.Option(help="Copy each text into the output.")] = False,
     shard_lines: Annotated[
         int, typer.Option(min=1, help="Documents per shard (unit of resumption).")
-    ] = 10_000,
-    batch_size: Annotated[int, typer.Option(min=1, help="Sentences per model batch.")] = 128,
+    ] = SHARD_LINES,
+    batch_size: Annotated[int, typer.Option(min=1, help="Sentences per model batch.")] = BATCH_SIZE,
     split_chars: Annotated[
         int, typer.Option(min=0, help="Split documents longer than this into sentences (0: never).")
-    ] = 200,
+    ] = SPLIT_CHARS,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
-    precision: Precision = "auto",
+    precision: Precision = PRECISION,
     runtime: Runtime = "torch",
 ) -> None:
     """Tag or classify every document of INPUTS with MODEL_DIR into OUTPUT; a rerun resumes."""

@@ -33,6 +33,7 @@ from typing import Any
 
 from nerkit.artifacts import load_model
 from nerkit.data.schema import Schema
+from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.pipeline.directory import Manifest, read_manifest
 from nerkit.tasks import get_task
 from nerkit.tasks.base import check_texts
@@ -119,7 +120,7 @@ class PipelinePredictor:
             "members": {"ner": self.ner.info(), "relations": self.relations.info()},
         }  # fmt: skip
 
-    def predict(self, texts: list[str], batch_size: int = 64) -> list[PipelineResult]:
+    def predict(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[PipelineResult]:
         """Return the entities, relations and attributes of each text (see the module doc)."""
         texts = check_texts(texts, batch_size)
         entities = self.ner.predict(texts, batch_size=batch_size)
@@ -177,7 +178,7 @@ class PipelinePredictor:
         return [[] for _ in texts]
 
 
-def load_pipeline(directory: Path | str, precision: str = "fp32", runtime: str = "torch") -> Any:
+def load_pipeline(directory: Path | str, precision: str = PRECISION, runtime: str = "torch") -> Any:
     """Return the `PipelinePredictor` of a pipeline directory.
 
     `runtime` "onnx" runs the NER member's exported graph (ner/model.onnx); the relation

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nerkit.defaults import BATCH_SIZE
 from nerkit.errors import ConfigError
 
 
@@ -39,7 +40,7 @@ class ServerSettings:
     chunk_chars: int = 8_000
     max_body_bytes: int = 2_000_000
     body_timeout_s: float = 10.0
-    predict_batch_size: int = 64
+    predict_batch_size: int = BATCH_SIZE
 
     def __post_init__(self) -> None:
         names = ("max_batch", "max_texts", "max_text_chars", "max_request_chars", "chunk_chars",

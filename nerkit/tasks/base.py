@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
 from nerkit.config import DataConfig, RunConfig
+from nerkit.defaults import PRECISION
 from nerkit.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -143,9 +144,9 @@ class LoadedPredictor:
 
     task: str
 
-    def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
-        """Wrap a loaded model; `precision` "bf16" (or "auto": bf16 where the CPU has it
-        natively) computes the scores in bfloat16, about 2x faster."""
+    def __init__(self, loaded: LoadedModel, path: Path, precision: str = PRECISION) -> None:
+        """Wrap a loaded model; `precision` "auto" computes the scores in bfloat16 where the
+        CPU has it natively (about 2x faster), "fp32" and "bf16" force one."""
         from nerkit.errors import NerkitError
         from nerkit.runtime import resolve_precision
 

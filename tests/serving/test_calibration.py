@@ -194,7 +194,7 @@ def test_onnx_graph_applies_t_and_refuses_a_stale_t(calibrated_dir, tmp_path):
         return TaggingPredictor(loaded._replace(model=scorer), model_dir, "fp32")
 
     onnx_file = export_onnx(calibrated_dir, tmp_path / "model.onnx")
-    torch_results = load(calibrated_dir).predict(TEXTS)
+    torch_results = load(calibrated_dir, precision="fp32").predict(TEXTS)
     onnx_results = onnx_predictor(calibrated_dir, onnx_file).predict(TEXTS)
     assert [[(e.start, e.end, e.label) for e in r] for r in onnx_results] == [
         [(e.start, e.end, e.label) for e in r] for r in torch_results

@@ -70,7 +70,7 @@ def test_other_encoders_heads_and_char_features_export(tmp_path, encoder, head, 
     api.train(config, tmp_path / "model", progress=False)
     path = export_onnx(tmp_path / "model")
     assert path == tmp_path / "model" / "model.onnx"
-    expected = nerkit.load(tmp_path / "model").predict(TEXTS, batch_size=4)
+    expected = nerkit.load(tmp_path / "model", precision="fp32").predict(TEXTS, batch_size=4)
     onnx_predictor = nerkit.load(tmp_path / "model", runtime="onnx")  # runs DIR/model.onnx
     _assert_same(expected, onnx_predictor.predict(TEXTS, batch_size=4))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nerkit.defaults import BATCH_SIZE
 from nerkit.tasks.base import LoadedPredictor, check_texts
 from nerkit.tasks.calibrated import probabilities_of
 from nerkit.tasks.classification.model import text_logits
@@ -58,7 +59,7 @@ class ClassificationPredictor(LoadedPredictor):
         }
 
     def predict_probabilities(
-        self, texts: list[str], batch_size: int = 64
+        self, texts: list[str], batch_size: int = BATCH_SIZE
     ) -> list[dict[str, float]]:
         """Return every label's calibrated probability for each text."""
         texts = check_texts(texts, batch_size)
@@ -71,7 +72,7 @@ class ClassificationPredictor(LoadedPredictor):
         ]
 
     def predict(
-        self, texts: list[str], batch_size: int = 64, top_k: int = 1
+        self, texts: list[str], batch_size: int = BATCH_SIZE, top_k: int = 1
     ) -> list[list[TextLabel]]:
         """Return the predicted labels of each text, most probable first (see module doc)."""
         model = self.config.model

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.errors import NerkitError
 from nerkit.tasks.base import LoadedModel, LoadedPredictor
 from nerkit.tasks.calibrated import probabilities_of
@@ -125,7 +126,7 @@ class RelationPredictor(LoadedPredictor):
 
     task = "relations"
 
-    def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
+    def __init__(self, loaded: LoadedModel, path: Path, precision: str = PRECISION) -> None:
         super().__init__(loaded, path, precision)
         self.schema = saved_schema(self.metadata)
 
@@ -177,7 +178,7 @@ class RelationPredictor(LoadedPredictor):
         return list(given)
 
     def predict(
-        self, inputs: Any, batch_size: int = 64, pairs: str = "all"
+        self, inputs: Any, batch_size: int = BATCH_SIZE, pairs: str = "all"
     ) -> list[list[ScoredRelation]]:
         """Return the relations among the given entities of each input (see the module doc).
 
@@ -215,7 +216,7 @@ class RelationPredictor(LoadedPredictor):
         return list(zip(instances, probabilities.tolist(), strict=True))
 
     def predict_attributes(
-        self, inputs: Any, values: Any = None, batch_size: int = 64, pairs: str = "all"
+        self, inputs: Any, values: Any = None, batch_size: int = BATCH_SIZE, pairs: str = "all"
     ) -> list[list[ScoredAttribute]]:
         """Return the attributes of the given entities of each input (see the module doc).
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from nerkit.data.tokenize import tokenize
+from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.encoders.config import is_pretrained
 from nerkit.errors import NerkitError
 from nerkit.schemes import parse_scheme, split_tag
@@ -66,7 +67,7 @@ class TaggingPredictor(LoadedPredictor):
 
     task = "tagging"
 
-    def __init__(self, loaded: LoadedModel, path: Path, precision: str = "fp32") -> None:
+    def __init__(self, loaded: LoadedModel, path: Path, precision: str = PRECISION) -> None:
         super().__init__(loaded, path, precision)
         self.scheme = parse_scheme(self.config.model.scheme)
 
@@ -96,7 +97,7 @@ class TaggingPredictor(LoadedPredictor):
         }
 
     def predict(
-        self, texts: list[str], batch_size: int = 64, confidence: bool = True
+        self, texts: list[str], batch_size: int = BATCH_SIZE, confidence: bool = True
     ) -> list[list[Entity]]:
         """Return the entities of each text, sorted by position; an empty text gives [].
 
@@ -118,7 +119,7 @@ class TaggingPredictor(LoadedPredictor):
         self,
         texts: list[str],
         tokens: list[list[Token]],
-        batch_size: int = 64,
+        batch_size: int = BATCH_SIZE,
         confidence: bool = True,
     ) -> list[list[Entity]]:
         """Return the entities of texts whose tokens (with char offsets) are already known."""
@@ -147,7 +148,7 @@ class TaggingPredictor(LoadedPredictor):
         )
 
     def predict_nbest(
-        self, texts: list[str], k: int, batch_size: int = 64
+        self, texts: list[str], k: int, batch_size: int = BATCH_SIZE
     ) -> list[list[tuple[list[Entity], float]]]:
         """Return up to k analyses of each text, most probable first: (entities, probability).
 
