@@ -133,7 +133,8 @@ def evaluate(
 
 
 def _evaluate_pipeline(path: Path, data_path: Path, format: str | None) -> Report:
-    """Return the `PipelineReport` of a pipeline directory on gold entities and relations."""
+    """Return the `PipelineReport` of a pipeline directory on gold entities, relations and
+    attributes."""
     from nerkit.pipeline.predictor import load_pipeline
     from nerkit.pipeline.report import report
     from nerkit.tasks import get_task
@@ -149,19 +150,25 @@ def _evaluate_pipeline(path: Path, data_path: Path, format: str | None) -> Repor
 def build_pipeline(
     output: Path | str,
     ner: Path | str,
-    relations: Path | str,
+    relations: Path | str | None = None,
     schema: Path | str | None = None,
     overwrite: bool = False,
     schema_from: Path | str | None = None,
     schema_format: str | None = None,
+    *,
+    values: Path | str | None = None,
+    attributes: Path | str | None = None,
 ) -> Path:
-    """Write a pipeline directory of an NER and a relation model directory; return its path.
+    """Write a pipeline directory of model directories; return its path.
 
-    The pipeline schema, written in the NER model's entity types, prunes the candidate pairs
-    and the relation labels (see `nerkit.pipeline.predictor` for the type rule): `schema`, a
-    JSON file holding a `Schema` dict (`Schema.to_dict`), or `schema_from`, typed labelled
-    data (in `schema_format`, default: detected) whose schema is inferred (`infer_schema`);
-    neither: the relation model's saved schema.
+    Members: `ner`, and `relations`, or `values` (a tagger of attribute values) with
+    `attributes` (a model with `model.targets: attributes`), or all four.
+
+    The pipeline schema, written in the NER model's entity types, prunes the candidate
+    relation pairs and the relation labels (see `nerkit.pipeline.predictor` for the type
+    rule): `schema`, a JSON file holding a `Schema` dict (`Schema.to_dict`), or `schema_from`,
+    typed labelled data (in `schema_format`, default: detected) whose schema is inferred
+    (`infer_schema`); neither: the relation model's saved schema.
     """
     import json
 
@@ -184,7 +191,9 @@ def build_pipeline(
             parsed = Schema.from_dict(json.loads(Path(schema).read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
             raise NerkitError(f"cannot read the schema {schema}: {error}") from None
-    return build(output, ner, relations, parsed, overwrite=overwrite)
+    return build(
+        output, ner, relations, parsed, overwrite=overwrite, values=values, attributes=attributes
+    )
 
 
 def held_out_examples(

@@ -182,10 +182,10 @@ def predict(
 
 
 def _print_pipeline(texts: list[str], results: list[Any], format: str) -> None:
-    """Print a pipeline's entities and relations per text, as JSON lines or a table.
+    """Print a pipeline's entities, relations and attributes per text, as JSON lines or a table.
 
-    The table lists the entities as taggers do, then one line per relation: head, label,
-    tail and the relation's probability.
+    The table lists the entities as taggers do, then one line per relation (head, label,
+    tail and the relation's probability), then one per attribute (entity, name, value).
     """
     for text, result in zip(texts, results, strict=True):
         if format == "jsonl":
@@ -199,3 +199,6 @@ def _print_pipeline(texts: list[str], results: list[Any], format: str) -> None:
                 f"  {r.head.text} ({r.head.label}) -[{r.label}]-> {r.tail.text} "
                 f"({r.tail.label})\t{r.score:.3f}"
             )
+        for a in result.attributes:
+            entity = f"{a.entity.text} ({a.entity.label})"
+            typer.echo(f"  {entity} .{a.name} = {a.value.text}\t{a.score:.3f}")

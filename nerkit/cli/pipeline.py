@@ -1,4 +1,4 @@
-"""CLI commands: `nerkit pipeline build`, an NER model + a relation model as one directory.
+"""CLI commands: `nerkit pipeline build`, an NER model + relation/attribute models as one directory.
 
 Parses arguments, calls `nerkit.api.build_pipeline` and prints; the directory it writes is
 opened by `nerkit predict/evaluate/serve/extract` like any model directory.
@@ -14,7 +14,8 @@ import typer
 from nerkit.cli._app import app
 
 pipeline_app = typer.Typer(
-    no_args_is_help=True, help="End-to-end pipelines: an NER and a relation model in one directory."
+    no_args_is_help=True,
+    help="End-to-end pipelines: an NER model with relation and attribute models in one directory.",
 )
 app.add_typer(pipeline_app, name="pipeline")
 
@@ -22,10 +23,21 @@ app.add_typer(pipeline_app, name="pipeline")
 @pipeline_app.command()
 def build(
     ner: Annotated[Path, typer.Option("--ner", help="A tagging model directory.")],
-    relations: Annotated[
-        Path, typer.Option("--relations", help="A relation model directory (task: relations).")
-    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The pipeline directory.")],
+    relations: Annotated[
+        Path | None,
+        typer.Option("--relations", help="A relation model directory (task: relations)."),
+    ] = None,
+    values: Annotated[
+        Path | None,
+        typer.Option("--values", help="A tagging model of attribute values (with --attributes)."),
+    ] = None,
+    attributes: Annotated[
+        Path | None,
+        typer.Option(
+            "--attributes", help="An attribute model directory (model.targets: attributes)."
+        ),
+    ] = None,
     schema: Annotated[
         Path | None,
         typer.Option(
@@ -45,16 +57,19 @@ def build(
         bool, typer.Option("--overwrite", help="Replace a directory already in OUTPUT.")
     ] = False,
 ) -> None:
-    """Copy an NER model and a relation model into OUTPUT, one directory nerkit.load opens."""
+    """Copy an NER model and relation and/or attribute models into OUTPUT, one directory
+    nerkit.load opens (--relations, or --values with --attributes, or both)."""
     from nerkit import api
 
     path = api.build_pipeline(
         output, ner, relations, schema=schema, overwrite=overwrite, schema_from=schema_from,
-        schema_format=schema_format,
+        schema_format=schema_format, values=values, attributes=attributes,
     )  # fmt: skip
     info = api.load(path).info()
-    pairs = sum(len(r["pairs"]) or 1 for r in info["schema"]["relations"])
-    typer.echo(
-        f"wrote {path}: {len(info['labels'])} entity types, {len(info['relations'])} "
-        f"relations, {pairs} allowed type pairs"
-    )
+    parts = [f"{len(info['labels'])} entity types"]
+    if info["schema"] is not None:
+        pairs = sum(len(r["pairs"]) or 1 for r in info["schema"]["relations"])
+        parts.append(f"{len(info['relations'])} relations, {pairs} allowed type pairs")
+    if info["attributes"]:
+        parts.append(f"{len(info['attributes'])} attributes")
+    typer.echo(f"wrote {path}: {', '.join(parts)}")

@@ -1,10 +1,16 @@
-"""Pipeline directories: an NER model and a relation model saved as one directory.
+"""Pipeline directories: an NER model and relation or attribute models saved as one directory.
 
     pipeline.json   {"format": "nerkit-pipeline/1", "members": {"ner": "ner",
-                     "relations": "relations"}, "sha256": {member: sha256 of its
+                     "relations": "relations", ...}, "sha256": {member: sha256 of its
                      metadata.json}, "schema": a Schema dict or null, versions, created}
     ner/            a tagging model directory (copied)
     relations/      a relation model directory (`task: relations`, `targets: relations`)
+    values/         a tagging model whose spans are candidate attribute values
+    attributes/     an attribute model (`task: relations`, `targets: attributes`)
+
+`ner` is always there; `relations`, or `values` with `attributes`, or all four (`MEMBERS`,
+`check_members`). Directories of the first format version held exactly ner and relations,
+so they still load.
 
 The members are copies (without training state: checkpoint and log), so the directory is
 self-contained and can be moved whole. Each member's metadata.json records the sha256 of its
@@ -30,11 +36,25 @@ from nerkit.errors import ArtifactError, ConfigError, NerkitError
 from nerkit.schemes import split_tag
 from nerkit.tasks.base import LoadedModel
 
-__all__ = ["PIPELINE_FILE", "Manifest", "build_pipeline", "is_pipeline_dir", "read_manifest"]
+__all__ = [
+    "MEMBERS",
+    "PIPELINE_FILE",
+    "Manifest",
+    "build_pipeline",
+    "check_members",
+    "is_pipeline_dir",
+    "read_manifest",
+]
 
 PIPELINE_FILE = "pipeline.json"
 FORMAT = "nerkit-pipeline/1"
-MEMBERS = {"ner": "tagging", "relations": "relations"}  # member -> the task it must be
+# member -> (the task it must be, the model.targets of a relation-task member, its option)
+MEMBERS = {
+    "ner": ("tagging", None, "--ner"),
+    "relations": ("relations", "relations", "--relations"),
+    "values": ("tagging", None, "--values"),
+    "attributes": ("relations", "attributes", "--attributes"),
+}
 _TRAINING_STATE = ("checkpoint.pt", "checkpoint.pt.tmp", "train_log.jsonl")
 
 
@@ -53,22 +73,41 @@ def is_pipeline_dir(path: Path | str) -> bool:
     return (Path(path) / PIPELINE_FILE).is_file()
 
 
+def check_members(names: set[str] | list[str]) -> None:
+    """Raise ConfigError unless `names` is ner + relations, ner + values + attributes, or all."""
+    names = set(names)
+    unknown = sorted(names - set(MEMBERS))
+    if unknown:
+        raise ConfigError(f"unknown pipeline members {unknown} (known: {', '.join(MEMBERS)})")
+    if "ner" not in names:
+        raise ConfigError("a pipeline needs an NER model (--ner)")
+    if ("values" in names) != ("attributes" in names):
+        raise ConfigError(
+            "attributes need both a value tagger (--values) and an attribute model "
+            "(--attributes): the tagger proposes the values, the model names them"
+        )
+    if not names & {"relations", "attributes"}:
+        raise ConfigError("a pipeline needs a relation model (--relations), an attribute "
+                          "model (--attributes with --values), or both")  # fmt: skip
+
+
 def _load_member(name: str, path: Path) -> LoadedModel:
     """Return the loaded member; raise ArtifactError when it is not a model of its task."""
     if is_pipeline_dir(path) or is_ensemble_dir(path):
         kind = "a pipeline" if is_pipeline_dir(path) else "an ensemble"
         raise ArtifactError(f"the {name} member {path} is {kind}: give a model directory")
     loaded = load_model(path)
-    task = loaded.config.task
-    if task != MEMBERS[name]:
+    task, targets, option = MEMBERS[name]
+    if loaded.config.task != task:
         raise ArtifactError(
-            f"the {name} member {path} is a {task} model, expected a {MEMBERS[name]} model "
-            f"(--ner takes a tagging model, --relations a relation model)"
+            f"the {name} member {path} is a {loaded.config.task} model, expected a {task} "
+            f"model ({option} takes a {'tagging' if task == 'tagging' else 'relation-task'} "
+            "model directory)"
         )
-    if name == "relations" and loaded.config.model.targets != "relations":
+    if targets is not None and loaded.config.model.targets != targets:
         raise ArtifactError(
-            f"{path} is an attribute model (model.targets: attributes); the relations member "
-            "must classify relations (model.targets: relations)"
+            f"{path} is a model with model.targets: {loaded.config.model.targets}; the "
+            f"{name} member must have model.targets: {targets}"
         )
     return loaded
 
@@ -95,21 +134,32 @@ def check_schema(schema: Schema, ner: LoadedModel, relations: LoadedModel) -> No
 def build_pipeline(
     output: Path | str,
     ner: Path | str,
-    relations: Path | str,
+    relations: Path | str | None = None,
     schema: Schema | None = None,
     overwrite: bool = False,
+    *,
+    values: Path | str | None = None,
+    attributes: Path | str | None = None,
 ) -> Path:
-    """Write a pipeline directory of copies of `ner` and `relations`; return its path.
+    """Write a pipeline directory of copies of the member models; return its path.
 
-    Both members are loaded first (their checksums checked, their tasks and the schema's
-    types and labels against them), so a bad member fails now, not at the first request.
-    An `output` that exists and is not empty is refused unless `overwrite`.
+    Members: `ner`, and `relations`, or `values` with `attributes`, or all four. Every member
+    is loaded first (its checksums checked, its task and the schema's types and labels
+    against it), so a bad member fails now, not at the first request. `schema` prunes the
+    relation pairs (it needs `relations`). An `output` that exists and is not empty is
+    refused unless `overwrite`.
     """
-    output, sources = Path(output), {"ner": Path(ner), "relations": Path(relations)}
+    given = {"ner": ner, "relations": relations, "values": values, "attributes": attributes}
+    output = Path(output)
+    sources = {name: Path(path) for name, path in given.items() if path is not None}
+    check_members(sources)
     loaded = {name: _load_member(name, path) for name, path in sources.items()}
-    if "schema" not in loaded["relations"].metadata:
-        raise ArtifactError(f"{sources['relations']}/metadata.json has no schema (re-train)")
+    for name in sources.keys() & {"relations", "attributes"}:
+        if "schema" not in loaded[name].metadata:
+            raise ArtifactError(f"{sources[name]}/metadata.json has no schema (re-train)")
     if schema is not None:
+        if "relations" not in loaded:
+            raise ConfigError("a pipeline schema prunes relation pairs: it needs --relations")
         check_schema(schema, loaded["ner"], loaded["relations"])
     if output.exists() and (not output.is_dir() or any(output.iterdir())) and not overwrite:
         raise NerkitError(
@@ -153,9 +203,11 @@ def read_manifest(directory: Path | str) -> Manifest:
             "pipeline again with 'nerkit pipeline build', or use the nerkit that wrote it)"
         )
     members = info.get("members")
-    if not isinstance(members, dict) or set(members) != set(MEMBERS):
-        raise ArtifactError(f"{path}: expected the members {sorted(MEMBERS)}, found {members!r}")
-    paths = {name: directory / str(members[name]) for name in MEMBERS}
+    try:
+        check_members(members if isinstance(members, dict) else [])
+    except ConfigError as error:
+        raise ArtifactError(f"{path}: members {members!r}: {error}") from None
+    paths = {name: directory / str(members[name]) for name in MEMBERS if name in members}
     for name, member in paths.items():
         metadata = member / "metadata.json"
         if not metadata.is_file():

@@ -1,9 +1,18 @@
-"""`PipelinePredictor`: texts -> entities (NER member) -> relations between them (relation member).
+"""`PipelinePredictor`: texts -> entities (NER member) -> relations between them, attributes.
 
 `predict(texts)` gives, per text, a `PipelineResult(entities, relations, attributes)`:
 `entities` exactly as the tagging member predicts them, `relations` as `ScoredRelation(head,
 tail, label, score)` whose head and tail are those entities (typed, with their NER scores),
-`attributes` empty until an attribute member exists (`_attributes` is the hook).
+`attributes` as `ScoredAttribute(entity, name, value, score)` whose entity is one of those
+entities and whose value is a span of the `values` tagger (label VALUE, the tagger's score).
+A pipeline without a relation member gives no relations, one without attribute members no
+attributes (`nerkit.pipeline.directory.MEMBERS`).
+
+**Attributes.** The value tagger's spans are the candidate values of a text; the attribute
+model (`model.targets: attributes`) classifies every (entity, value) pair of an entity whose
+type its schema lets carry an attribute (`RelationPredictor.predict_attributes`, one batched
+call over all texts) and drops the pairs it gives no attribute. A value range equal to an
+entity's range is not a candidate value of that text.
 
 **Types.** Two label sets meet here: the NER model's entity types (人物, 地点, ...) and the
 entity labels the relation model was trained on (its saved schema's `entity_types`). The rule:
@@ -37,6 +46,7 @@ from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.pipeline.directory import Manifest, read_manifest
 from nerkit.tasks import get_task
 from nerkit.tasks.base import check_texts
+from nerkit.tasks.relations.attributes import VALUE_LABEL, carries
 from nerkit.tasks.relations.data import candidate_pairs
 from nerkit.tasks.relations.predictor import ScoredAttribute, ScoredRelation
 from nerkit.types import Entity, Example, Relation, Span
@@ -78,16 +88,31 @@ def is_typed(schema: Schema, ner_labels: list[str]) -> bool:
 
 
 class PipelinePredictor:
-    """An NER predictor and a relation predictor run one after the other (see the module doc)."""
+    """An NER predictor, then relation and attribute predictors (see the module doc).
+
+    `relations`, `values` and `attributes` are None for a pipeline without those members.
+    """
 
     task = "pipeline"
 
-    def __init__(self, manifest: Manifest, ner: Any, relations: Any) -> None:
+    def __init__(
+        self,
+        manifest: Manifest,
+        ner: Any,
+        relations: Any = None,
+        values: Any = None,
+        attributes: Any = None,
+    ) -> None:
         self.path, self.ner, self.relations = manifest.path, ner, relations
-        self.schema = manifest.schema or relations.schema
+        self.values, self.attributes = values, attributes
         self.metadata: dict[str, Any] = {**manifest.info, "kind": "pipeline"}
-        self.input_label = input_label(ner.labels, relations.schema.entity_types)
-        self.typed = is_typed(self.schema, ner.labels)
+        self.schema: Schema | None = None
+        self.input_label: str | None = None
+        self.typed = False
+        if relations is not None:
+            self.schema = manifest.schema or relations.schema
+            self.input_label = input_label(ner.labels, relations.schema.entity_types)
+            self.typed = is_typed(self.schema, ner.labels)
         self.pairs_classified = 0
 
     @property
@@ -102,9 +127,18 @@ class PipelinePredictor:
 
     @property
     def relation_labels(self) -> list[str]:
-        """Return the relation labels the pipeline can return, sorted."""
+        """Return the relation labels the pipeline can return, sorted ([]: no relation member)."""
+        if self.relations is None or self.schema is None:
+            return []
         allowed = set(self.schema.relation_labels) - set(self.schema.no_relation)
         return sorted(set(self.relations.labels) & allowed)
+
+    @property
+    def attribute_names(self) -> list[str]:
+        """Return the attribute names the pipeline can return, sorted ([]: no attribute member)."""
+        if self.attributes is None:
+            return []
+        return sorted({a.name for a in self.attributes.schema.attributes})
 
     @property
     def temperature(self) -> float:
@@ -113,11 +147,14 @@ class PipelinePredictor:
 
     def info(self) -> dict[str, Any]:
         """Return a JSON-ready description: the members, the schema, the type rule."""
+        members = {"ner": self.ner, "relations": self.relations, "values": self.values,
+                   "attributes": self.attributes}  # fmt: skip
         return {
             "name": self.name, "task": self.task, "labels": self.labels,
-            "relations": self.relation_labels, "schema": self.schema.to_dict(),
+            "relations": self.relation_labels, "attributes": self.attribute_names,
+            "schema": self.schema.to_dict() if self.schema is not None else None,
             "typed_schema": self.typed, "relation_input_label": self.input_label,
-            "members": {"ner": self.ner.info(), "relations": self.relations.info()},
+            "members": {name: m.info() for name, m in members.items() if m is not None},
         }  # fmt: skip
 
     def predict(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[PipelineResult]:
@@ -148,6 +185,8 @@ class PipelinePredictor:
         self, texts: list[str], entities: list[list[Entity]], batch_size: int
     ) -> list[list[ScoredRelation]]:
         """Return the relations of every text: one batched call over all candidate pairs."""
+        if self.relations is None:
+            return [[] for _ in texts]
         inputs = [self.candidates(t, e) for t, e in zip(texts, entities, strict=True)]
         self.pairs_classified += sum(len(x.relations) for x in inputs)
         if not any(x.relations for x in inputs):
@@ -169,27 +208,59 @@ class PipelinePredictor:
     def _attributes(
         self, texts: list[str], entities: list[list[Entity]], batch_size: int
     ) -> list[list[ScoredAttribute]]:
-        """Return the attributes of every text's entities: none until an attribute member exists.
+        """Return the attributes of every text's entities (see "Attributes" in the module doc)."""
+        if self.attributes is None or self.values is None:
+            return [[] for _ in texts]
+        values = self.values.predict(texts, batch_size=batch_size)
+        candidates = []
+        for text_entities, text_values in zip(entities, values, strict=True):
+            taken = {(e.start, e.end) for e in text_entities}
+            candidates.append({(v.start, v.end): v for v in text_values} if text_entities else {})
+            for key in taken & candidates[-1].keys():
+                del candidates[-1][key]
+        inputs = [
+            Example(text, tuple(Span(e.start, e.end, e.label) for e in text_entities))
+            for text, text_entities in zip(texts, entities, strict=True)
+        ]
+        self.pairs_classified += sum(
+            len(c) * sum(carries(self.attributes.schema, e.label) for e in ents)
+            for c, ents in zip(candidates, entities, strict=True)
+        )
+        if not any(candidates):
+            return [[] for _ in texts]
+        found = self.attributes.predict_attributes(
+            inputs, values=[list(c) for c in candidates], batch_size=batch_size
+        )
+        results = []
+        for text_entities, text_values, attributes in zip(entities, candidates, found, strict=True):
+            by_range = {(e.start, e.end): e for e in text_entities}
+            results.append([
+                ScoredAttribute(
+                    by_range[(a.entity.start, a.entity.end)], a.name,
+                    _as_value(text_values[(a.value.start, a.value.end)]), a.score,
+                )
+                for a in attributes
+            ])  # fmt: skip
+        return results
 
-        The hook for an `attributes/` member (a relation model with `model.targets:
-        attributes` and a value tagger): the value tagger's spans are the candidate values and
-        `RelationPredictor.predict_attributes(examples, values)` scores (entity, value) pairs.
-        """
-        return [[] for _ in texts]
+
+def _as_value(span: Entity) -> Entity:
+    """Return a value tagger's span as an attribute value: label VALUE, the tagger's score."""
+    return Entity(span.start, span.end, VALUE_LABEL, span.text, span.score)
 
 
 def load_pipeline(directory: Path | str, precision: str = PRECISION, runtime: str = "torch") -> Any:
     """Return the `PipelinePredictor` of a pipeline directory.
 
-    `runtime` "onnx" runs the NER member's exported graph (ner/model.onnx); the relation
-    member always runs in torch.
+    `runtime` "onnx" runs the taggers' exported graphs (ner/model.onnx, values/model.onnx);
+    the relation and attribute members always run in torch.
     """
     manifest = read_manifest(directory)
     predictors = {}
     for name, path in manifest.members.items():
         loaded = load_model(path)
-        member_runtime = runtime if name == "ner" else "torch"
+        member_runtime = runtime if name in ("ner", "values") else "torch"
         predictors[name] = get_task(loaded.config.task).predictor(
             loaded, path, precision, member_runtime
         )
-    return PipelinePredictor(manifest, predictors["ner"], predictors["relations"])
+    return PipelinePredictor(manifest, **predictors)
