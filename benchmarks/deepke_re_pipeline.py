@@ -9,13 +9,16 @@ the pipeline gives it the NER model's predicted entities, relabelled as its `ENT
 (Heads and tails overlap once, in valid.csv; the tagger's alignment keeps one of the two.)
 
 `speed PIPELINE_DIR` times `nerkit.load(PIPELINE_DIR).predict` on the test sentences (one
-torch thread, model loading excluded): texts/s of the whole pipeline, and relation pairs/s
-of its relation stage (the pipeline's time minus the NER member's alone).
+torch thread, model loading excluded): texts/s of the whole pipeline, and pairs/s of its
+pair stage (relations and attributes: the pipeline's time minus its taggers' alone). Any
+pipeline: `--data`/`--format` name the texts (default: DeepKE RE test), e.g. the DeepKE AE
+pipeline of `benchmarks/deepke_ae_pipeline.py`.
 
 Run from the repository root:
 
     .venv/bin/python benchmarks/deepke_re_pipeline.py data
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/deepke_re_pipeline.py speed DIR
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/deepke_re_pipeline.py speed DIR \
+        [--data ../shared/data/deepke_ae_zh/test.csv --format deepke-ae]
 """
 
 from __future__ import annotations
@@ -42,10 +45,10 @@ def write_typed() -> None:
         print(f"{split}: {count} examples -> {OUT / f'{split}.jsonl'}")
 
 
-def speed(model_dir: Path, repeat: int, batch_size: int) -> None:
-    """Print the median texts/s of the pipeline and pairs/s of its relation stage.
+def speed(model_dir: Path, repeat: int, batch_size: int, data: Path, format: str) -> None:
+    """Print the median texts/s of the pipeline and pairs/s of its pair stage.
 
-    The relation stage's time is the pipeline's minus the NER member's alone (both medians
+    The pair stage's time is the pipeline's minus its taggers' (NER, values) alone (medians
     over `repeat` runs, alternating, so both see the same machine load).
     """
     import torch
@@ -54,14 +57,16 @@ def speed(model_dir: Path, repeat: int, batch_size: int) -> None:
     from nerkit.data.formats import read
 
     torch.set_num_threads(1)
-    texts = [e.text for e in read(DATA / "test.csv", "deepke-re")]
+    texts = list(dict.fromkeys(e.text for e in read(data, format)))  # AE rows repeat texts
     predictor = load(model_dir)
     predictor.predict(texts[:32], batch_size=batch_size)  # warm-up
+    taggers = [m for m in (predictor.ner, predictor.values) if m is not None]
     whole, ner = [], []
     pairs = 0
     for _ in range(repeat):
         began = time.perf_counter()
-        predictor.ner.predict(texts, batch_size=batch_size)
+        for tagger in taggers:
+            tagger.predict(texts, batch_size=batch_size)
         ner.append(time.perf_counter() - began)
         before = predictor.pairs_classified
         began = time.perf_counter()
@@ -71,7 +76,7 @@ def speed(model_dir: Path, repeat: int, batch_size: int) -> None:
     total, tagging = statistics.median(whole), statistics.median(ner)
     relation_stage = max(total - tagging, 1e-9)
     print(json.dumps({"texts": len(texts), "pairs": pairs, "seconds": round(total, 3),
-                      "ner_seconds": round(tagging, 3), "texts_per_s": round(len(texts) / total, 1),
+                      "tagger_seconds": round(tagging, 3), "texts_per_s": round(len(texts) / total, 1),
                       "pairs_per_s": round(pairs / relation_stage, 1), "threads": 1,
                       "batch_size": batch_size}))  # fmt: skip
 
@@ -85,11 +90,13 @@ def main() -> None:
     timed.add_argument("model_dir", type=Path)
     timed.add_argument("--repeat", type=int, default=3)
     timed.add_argument("--batch-size", type=int, default=64)
+    timed.add_argument("--data", type=Path, default=DATA / "test.csv")
+    timed.add_argument("--format", default="deepke-re")
     args = parser.parse_args()
     if args.command == "data":
         write_typed()
     else:
-        speed(args.model_dir, args.repeat, args.batch_size)
+        speed(args.model_dir, args.repeat, args.batch_size, args.data, args.format)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,14 @@ def test_typed_markers_carry_the_span_labels_of_the_input():
     assert marked.tokens[3] == "</e1:PER>"
 
 
+def test_symbol_markers_put_dollars_around_the_head_and_hashes_around_the_tail():
+    marked = marked_tokens(EXAMPLE, 0, 1, RelationModelConfig(markers="symbols"))
+    assert marked.tokens == ["$", "张", "三", "$", "出", "生", "于", "#", "北", "京", "#"]
+    assert (marked.head, marked.tail) == ((0, 3), (7, 10))  # pooled at the opening symbol
+    reverse = marked_tokens(EXAMPLE, 1, 0, RelationModelConfig(markers="symbols"))
+    assert reverse.tokens[0] == "#" and reverse.tokens[7] == "$" and reverse.head == (7, 10)
+
+
 def test_nested_and_identical_spans_keep_markers_well_nested():
     nested = Example("北京大学", (Span(0, 4, "ORG"), Span(0, 2, "LOC")))
     marked = marked_tokens(nested, 0, 1, RelationModelConfig())

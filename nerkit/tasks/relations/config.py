@@ -27,7 +27,10 @@ class RelationModelConfig(TokenModelConfig):
     `markers`: `untyped` inserts "<e1>" "</e1>" around the head and "<e2>" "</e2>" around the
     tail; `typed` writes the span labels the input carries into them ("<e1:PER>"), which is
     honest only when those labels are not derived from the gold relation (see
-    docs/relations.md). `pooling`: `entity_start` concatenates the token states at the two
+    docs/relations.md); `symbols` puts "$" around the head and "#" around the tail (R-BERT,
+    Wu & He 2019): characters a BERT vocabulary holds as single pieces, so the two start
+    markers are distinct tokens, where "<e1>" and "<e2>" both begin with the piece "<".
+    `pooling`: `entity_start` concatenates the token states at the two
     start markers (Baldini Soares et al. 2019); `entity_mean` the means over the two entities'
     tokens. `no_relation`: the labels that mean "no relation" where they occur; scores exclude
     them and the predictor returns no relation for them. `pair_order`: `annotated` classifies
@@ -43,7 +46,7 @@ class RelationModelConfig(TokenModelConfig):
     e2 (`nerkit.tasks.relations.attributes`; needs `pair_order: annotated`).
     """
 
-    markers: Literal["untyped", "typed"] = "untyped"
+    markers: Literal["untyped", "typed", "symbols"] = "untyped"
     pooling: Literal["entity_start", "entity_mean"] = "entity_start"
     no_relation: tuple[str, ...] = DEFAULT_NO_RELATION
     pair_order: Literal["annotated", "text"] = "annotated"

@@ -14,7 +14,7 @@ are the model's class labels of the pair.
   no-relation instance (the label `negative_label`; none in multi-label models).
 
 Multi-label models drop no-relation labels from the targets: a pair holding only `unknown`
-has no label. `marked_tokens` inserts "<e1>" "</e1>" "<e2>" "</e2>" (or typed "<e1:PER>")
+has no label. `marked_tokens` inserts "<e1>" "</e1>" "<e2>" "</e2>" (typed "<e1:PER>", or "$"/"#")
 around the two entities and, for long texts, keeps at most `max_length` tokens around them.
 """
 
@@ -155,9 +155,14 @@ def _token_range(tokens: Sequence[Token], span: Span, example: Example) -> tuple
     return inside[0], inside[-1] + 1
 
 
+_SYMBOLS = {1: "$", 2: "#"}  # markers: symbols (R-BERT's), the same symbol opens and closes
+
+
 def _markers(config: RelationModelConfig, which: int, label: str) -> tuple[str, str]:
     if config.markers == "typed":
         return f"<e{which}:{label}>", f"</e{which}:{label}>"
+    if config.markers == "symbols":
+        return _SYMBOLS[which], _SYMBOLS[which]
     return f"<e{which}>", f"</e{which}>"
 
 
