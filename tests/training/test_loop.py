@@ -146,8 +146,11 @@ def test_bf16_training_learns_and_saves_float32_weights_that_load_in_fp32(tmp_pa
     config = tiny_config(write_corpus(tmp_path), epochs=40, precision="bf16")
     api.train(config, tmp_path / "model", progress=False)
     assert torch.bfloat16 not in {t.dtype for t in _weights(tmp_path / "model").values()}
-    predictor = api.load(tmp_path / "model")
+    predictor = api.load(tmp_path / "model", precision="fp32")
     assert predictor.precision == "fp32"  # precision is a run-time choice, not saved
+    from nerkit.runtime import resolve_precision
+
+    assert api.load(tmp_path / "model").precision == resolve_precision("auto")  # the default
     found = predictor.predict([e.text for e in EXAMPLES])
     predicted = [[(e.start, e.end, e.label) for e in ents] for ents in found]
     assert predicted == gold_entities()
