@@ -76,7 +76,8 @@ def speed(model_dir: Path, repeat: int, batch_size: int, data: Path, format: str
     total, tagging = statistics.median(whole), statistics.median(ner)
     relation_stage = max(total - tagging, 1e-9)
     print(json.dumps({"texts": len(texts), "pairs": pairs, "seconds": round(total, 3),
-                      "tagger_seconds": round(tagging, 3), "texts_per_s": round(len(texts) / total, 1),
+                      "tagger_seconds": round(tagging, 3),
+                      "texts_per_s": round(len(texts) / total, 1),
                       "pairs_per_s": round(pairs / relation_stage, 1), "threads": 1,
                       "batch_size": batch_size}))  # fmt: skip
 

@@ -73,7 +73,11 @@ def timed(function: Callable[[], object]) -> float:
 
 
 def time_extract(
-    model_dir: Path, sentences: list[str], workers: int, scratch: Path, precision: str,
+    model_dir: Path,
+    sentences: list[str],
+    workers: int,
+    scratch: Path,
+    precision: str,
     **settings: int,
 ) -> None:
     """Time `extract`; `settings` (batch_size, shard_lines) override its defaults."""

@@ -47,6 +47,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+from lac_vectors import principal_components
 
 from nerkit.encoders.lexicon import save_word_vectors
 from nerkit.lexicon import Lexicon, LexiconMatcher
@@ -210,11 +211,7 @@ def coverage(
 def reduce(vectors: dict[str, np.ndarray], dim: int) -> dict[str, np.ndarray]:
     """Return the vectors projected on their `dim` first principal components."""
     words = list(vectors)
-    table = np.stack([vectors[w] for w in words]).astype(np.float64)
-    centred = table - table.mean(axis=0)
-    _, _, components = np.linalg.svd(centred, full_matrices=False)
-    reduced = (centred @ components[:dim].T).astype(np.float32)
-    return dict(zip(words, reduced))
+    return dict(zip(words, principal_components(np.stack([vectors[w] for w in words]), dim)))
 
 
 def default_output() -> Path:
