@@ -10,7 +10,7 @@ import pytest
 from models.tiny import EXAMPLES
 from typer.testing import CliRunner
 
-from nerkit import extract as extract_module
+from nerkit.extract import run as extract_run
 from nerkit.cli import serving  # noqa: F401  (registers the commands)
 from nerkit.cli._app import app
 from nerkit.errors import DataFormatError, NerkitError
@@ -102,14 +102,14 @@ def test_an_interrupted_run_resumes_from_finished_shards(model_dir, tmp_path, mo
     reference = tmp_path / "reference.jsonl"
     extract(model_dir, [source], reference, options, progress=False)
 
-    original = extract_module._ShardTagger.__call__
+    original = extract_run.ShardTagger.__call__
 
     def crash_on_third(self, index, shard):
         if index == 2:
             raise KeyboardInterrupt
         return original(self, index, shard)
 
-    monkeypatch.setattr(extract_module._ShardTagger, "__call__", crash_on_third)
+    monkeypatch.setattr(extract_run.ShardTagger, "__call__", crash_on_third)
     output = tmp_path / "out.jsonl"
     with pytest.raises(KeyboardInterrupt):
         extract(model_dir, [source], output, options, progress=False)
@@ -117,7 +117,7 @@ def test_an_interrupted_run_resumes_from_finished_shards(model_dir, tmp_path, mo
         "00000.done",
         "00001.done",
     ]
-    monkeypatch.setattr(extract_module._ShardTagger, "__call__", original)
+    monkeypatch.setattr(extract_run.ShardTagger, "__call__", original)
     summary = extract(model_dir, [source], output, options, progress=False)
     assert summary.skipped_shards == 2 and summary.shards == 6
     assert output.read_bytes() == reference.read_bytes()
