@@ -10,11 +10,11 @@ import pytest
 from models.tiny import EXAMPLES
 from typer.testing import CliRunner
 
-from nerkit.extract import run as extract_run
 from nerkit.cli import serving  # noqa: F401  (registers the commands)
 from nerkit.cli._app import app
 from nerkit.errors import DataFormatError, NerkitError
 from nerkit.extract import ExtractOptions, extract, split_sentences
+from nerkit.extract import run as extract_run
 
 TEXTS = [example.text for example in EXAMPLES]
 # the defaults before extraction started one worker per core and picked the precision:
