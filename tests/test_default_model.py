@@ -50,15 +50,36 @@ def test_cli_predict_in_bf16_finds_the_same_entities_and_rejects_unknown_precisi
     assert result.exit_code != 0
 
 
-def test_the_shipped_model_is_an_old_format_directory_and_still_loads():
-    # written before the token encoder existed: old weight names, data.max_length; keep it so
-    from safetensors import safe_open
+def test_a_model_directory_of_the_first_format_still_loads(tmp_path):
+    # the format of the model shipped until 2026-12-03, written before the token encoder
+    # existed: old weight names, data.max_length, no checksums; rebuilt here from a new one
+    from models.tiny import EXAMPLES, tiny_config, write_corpus
+    from safetensors.torch import load_file, save_file
 
-    with safe_open(str(DEFAULT_MODEL_DIR / "weights.safetensors"), "pt") as handle:
-        names = set(handle.keys())
-    assert {"projection.weight", "embedder.tokens.weight"} <= names
-    assert not any(name.startswith("token_encoder.") for name in names)
-    raw = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text(encoding="utf-8"))
-    predictor = nerkit.load()
-    assert predictor.config.model.max_length == raw["data"]["max_length"]
-    assert predictor.model.head.projection.weight.shape[0] == len(predictor.tags)
+    from nerkit import api
+    from nerkit.tasks.tagging.model import _RENAMED
+
+    api.train(tiny_config(write_corpus(tmp_path)), tmp_path / "new", progress=False)
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("labels.json", "vocab.json"):
+        (old / name).write_bytes((tmp_path / "new" / name).read_bytes())
+    state = {}
+    for name, tensor in load_file(str(tmp_path / "new" / "weights.safetensors")).items():
+        for before, after in _RENAMED:
+            if name.startswith(after):
+                name = before + name[len(after) :]
+                break
+        state[name] = tensor
+    save_file(state, str(old / "weights.safetensors"))
+    raw = json.loads((tmp_path / "new" / "config.json").read_text(encoding="utf-8"))
+    raw["data"]["max_length"] = raw["model"].pop("max_length")
+    (old / "config.json").write_text(json.dumps(raw), encoding="utf-8")
+    metadata = json.loads((tmp_path / "new" / "metadata.json").read_text(encoding="utf-8"))
+    metadata.pop("sha256", None)
+    (old / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    assert {"projection.weight", "embedder.tokens.weight"} <= set(state)
+    texts = [example.text for example in EXAMPLES]
+    again = nerkit.load(old, precision="fp32")
+    assert again.config.model.max_length == raw["data"]["max_length"]
+    assert again.predict(texts) == nerkit.load(tmp_path / "new", precision="fp32").predict(texts)
