@@ -33,7 +33,7 @@ def ensemble_predictor(source):
     """Return the predictor of an ensemble directory, or of a list of member directories."""
     if isinstance(source, list):
         return TaggingPredictor(load_ensemble(source), source[0].parent, "fp32")
-    return nerkit.load(source)
+    return nerkit.load(source, precision="fp32")
 
 
 def _batch(vocabs, config):
@@ -54,7 +54,7 @@ def test_emissions_are_the_mean_and_the_crf_is_averaged(members):
 
 def test_an_ensemble_of_one_predicts_like_its_member(members):
     texts = [example.text for example in EXAMPLES] + ["王五去了北京。"]
-    alone = nerkit.load(members[0]).predict(texts)
+    alone = nerkit.load(members[0], precision="fp32").predict(texts)
     assert ensemble_predictor([members[0]]).predict(texts) == alone
 
 
