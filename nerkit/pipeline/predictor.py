@@ -212,12 +212,7 @@ class PipelinePredictor:
         if self.attributes is None or self.values is None:
             return [[] for _ in texts]
         values = self.values.predict(texts, batch_size=batch_size)
-        candidates = []
-        for text_entities, text_values in zip(entities, values, strict=True):
-            taken = {(e.start, e.end) for e in text_entities}
-            candidates.append({(v.start, v.end): v for v in text_values} if text_entities else {})
-            for key in taken & candidates[-1].keys():
-                del candidates[-1][key]
+        candidates = [_candidate_values(e, v) for e, v in zip(entities, values, strict=True)]
         inputs = [
             Example(text, tuple(Span(e.start, e.end, e.label) for e in text_entities))
             for text, text_entities in zip(texts, entities, strict=True)
@@ -242,6 +237,16 @@ class PipelinePredictor:
                 for a in attributes
             ])  # fmt: skip
         return results
+
+
+def _candidate_values(
+    entities: list[Entity], values: list[Entity]
+) -> dict[tuple[int, int], Entity]:
+    """Return a text's value spans by range, less those equal to an entity's ({}: no entity)."""
+    if not entities:
+        return {}
+    taken = {(e.start, e.end) for e in entities}
+    return {(v.start, v.end): v for v in values if (v.start, v.end) not in taken}
 
 
 def _as_value(span: Entity) -> Entity:
