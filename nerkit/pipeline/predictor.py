@@ -4,7 +4,8 @@
 `entities` exactly as the tagging member predicts them, `relations` as `ScoredRelation(head,
 tail, label, score)` whose head and tail are those entities (typed, with their NER scores),
 `attributes` as `ScoredAttribute(entity, name, value, score)` whose entity is one of those
-entities and whose value is a span of the `values` tagger (label VALUE, the tagger's score).
+entities and whose value is a span of the `values` tagger (label VALUE, the tagger's score;
+the tagger reads only the texts with an entity that can carry an attribute).
 A pipeline without a relation member gives no relations, one without attribute members no
 attributes (`nerkit.pipeline.directory.MEMBERS`).
 
@@ -211,18 +212,21 @@ class PipelinePredictor:
         """Return the attributes of every text's entities (see "Attributes" in the module doc)."""
         if self.attributes is None or self.values is None:
             return [[] for _ in texts]
-        values = self.values.predict(texts, batch_size=batch_size)
+        schema = self.attributes.schema
+        carrying = [sum(carries(schema, e.label) for e in ents) for ents in entities]
+        tagged = [i for i, count in enumerate(carrying) if count]  # the value tagger's texts
+        values: list[list[Entity]] = [[] for _ in texts]
+        found_values = self.values.predict([texts[i] for i in tagged], batch_size=batch_size)
+        for i, text_values in zip(tagged, found_values, strict=True):
+            values[i] = text_values
         candidates = [_candidate_values(e, v) for e, v in zip(entities, values, strict=True)]
+        self.pairs_classified += sum(len(c) * n for c, n in zip(candidates, carrying, strict=True))
+        if not any(candidates):
+            return [[] for _ in texts]
         inputs = [
             Example(text, tuple(Span(e.start, e.end, e.label) for e in text_entities))
             for text, text_entities in zip(texts, entities, strict=True)
         ]
-        self.pairs_classified += sum(
-            len(c) * sum(carries(self.attributes.schema, e.label) for e in ents)
-            for c, ents in zip(candidates, entities, strict=True)
-        )
-        if not any(candidates):
-            return [[] for _ in texts]
         found = self.attributes.predict_attributes(
             inputs, values=[list(c) for c in candidates], batch_size=batch_size
         )
@@ -242,9 +246,7 @@ class PipelinePredictor:
 def _candidate_values(
     entities: list[Entity], values: list[Entity]
 ) -> dict[tuple[int, int], Entity]:
-    """Return a text's value spans by range, less those equal to an entity's ({}: no entity)."""
-    if not entities:
-        return {}
+    """Return a text's value spans by range, less those equal to an entity's range."""
     taken = {(e.start, e.end) for e in entities}
     return {(v.start, v.end): v for v in values if (v.start, v.end) not in taken}
 
