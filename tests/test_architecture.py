@@ -30,7 +30,9 @@ LAYERS = {
     "__main__": 10,
 }  # fmt: skip
 # imports allowed within one layer, on top of the lower layers
-SIDEWAYS = {"config": {"errors"}, "lexicon": {"vocab"}, "predict": {"pipeline"}}
+SIDEWAYS = {
+    "config": {"errors"}, "lexicon": {"vocab"}, "predict": {"pipeline"}, "encoders": {"runtime"},
+}  # fmt: skip
 # the torch-free low floor: what each of these units may import of nerkit
 TORCH_FREE = {
     "lexicon": {"errors", "types", "vocab", "checksums"},

@@ -77,7 +77,8 @@ class _PretrainedConfig(_Config):
     embeddings and their LayerNorm); `freeze_layers` the first
     N transformer layers. `char_positions` feeds every single-character token as one piece.
     `precision: bf16` runs the transformer under bfloat16 autocast (weights stay fp32; the
-    layers on top and the CRF stay fp32). With both `freeze_embeddings` and `freeze_layers`,
+    layers on top and the CRF stay fp32); `auto` is bf16 where the CPU computes it natively
+    (AVX512-BF16 or AMX), else fp32. With both `freeze_embeddings` and `freeze_layers`,
     the frozen prefix runs without dropout or autograd, and in training its output per window
     is cached across epochs, up to `frozen_cache_mb` megabytes (0: no cache).
     """
@@ -91,7 +92,7 @@ class _PretrainedConfig(_Config):
     freeze_layers: int = Field(0, ge=0)
     lr: float = Field(5e-5, gt=0.0)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)  # on the pooled token states
-    precision: Literal["fp32", "bf16"] = "fp32"
+    precision: Literal["fp32", "bf16", "auto"] = "fp32"
     frozen_cache_mb: int = Field(1024, ge=0)
 
     @model_validator(mode="after")

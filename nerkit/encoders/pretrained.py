@@ -16,11 +16,12 @@ left to end at n. Each sub-word keeps the state from the window in which it is f
 from a cut edge (a window edge that is also the sequence's edge cuts nothing). The same
 code runs in training and inference, so gradients flow through every window.
 
-Speed. `precision: bf16` runs the transformer under bfloat16 autocast (2-3x faster matrix
-products on CPUs with AVX512-BF16/AMX). When the embeddings and the first `freeze_layers`
-layers are all frozen, the model is split in two that share its modules: the frozen prefix
-runs in eval mode (no dropout) without autograd, and in training its output for each window
-is cached by the window's pieces, so later epochs run only the trainable layers.
+Speed. `precision: bf16` (or `auto` on a CPU with native bfloat16) runs the transformer
+under bfloat16 autocast (2-3x faster matrix products on CPUs with AVX512-BF16/AMX). When
+the embeddings and the first `freeze_layers` layers are all frozen, the model is split in
+two that share its modules: the frozen prefix runs in eval mode (no dropout) without
+autograd, and in training its output for each window is cached by the window's pieces, so
+later epochs run only the trainable layers.
 
 Shapes: B batch, T tokens, S sub-words, W windows, L window length (+2), H hidden size.
     batch.pieces (B, S) long, batch.piece_tokens (B, S) long (owner token; -1 = padding)
@@ -45,6 +46,7 @@ from torch import Tensor, nn
 
 from nerkit.encoders.config import PretrainedConfig
 from nerkit.errors import ConfigError
+from nerkit.runtime import bf16_is_native
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +229,7 @@ class PretrainedEncoder(nn.Module):
         self._cached_bytes = 0
         self.dropout = nn.Dropout(config.dropout)
         self.output_dim = int(self.transformer.config.hidden_size)
+        self.bf16 = config.precision == "bf16" or (config.precision == "auto" and bf16_is_native())
 
     def _freeze(self, config: PretrainedConfig) -> None:
         if config.freeze_embeddings:  # the whole block: pieces, positions, types, LayerNorm
@@ -296,8 +299,7 @@ class PretrainedEncoder(nn.Module):
         return ids.to(device), attention.to(device), gather.to(device)
 
     def _window_states(self, ids: Tensor, attention: Tensor, gather: Tensor) -> Tensor:
-        bf16 = self.config.precision == "bf16"
-        with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=bf16):
+        with torch.autocast(ids.device.type, dtype=torch.bfloat16, enabled=self.bf16):
             if self._split is None:
                 hidden = self.transformer(input_ids=ids, attention_mask=attention)
             else:
@@ -318,7 +320,7 @@ class PretrainedEncoder(nn.Module):
             rows = [self._cache[key] for key in keys]
             return nn.utils.rnn.pad_sequence(rows, batch_first=True).to(ids.device)
         states = self._split[0](input_ids=ids, attention_mask=attention).last_hidden_state
-        if self.config.precision == "bf16":
+        if self.bf16:
             states = states.to(torch.bfloat16)  # the trainable layers compute in bf16 anyway
         if use_cache:
             budget = self.config.frozen_cache_mb * 2**20

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nerkit.encoders.config import IDCNNConfig
@@ -89,3 +91,20 @@ def test_a_config_without_task_is_a_tagging_run():
     config = load_config(MINIMAL)
     assert isinstance(config, TaggingConfig)
     assert config.task == "tagging"
+
+
+BENCHMARK_CONFIGS = sorted((Path(__file__).resolve().parents[2] / "benchmarks/configs").glob("*"))
+
+
+@pytest.mark.parametrize("path", BENCHMARK_CONFIGS, ids=lambda path: path.name)
+def test_every_benchmark_config_is_valid(path):
+    # validation only: nothing is read or built, so the data and encoders need not exist
+    assert load_config(path).task in ("tagging", "classification", "relations")
+
+
+def test_a_pretrained_encoder_takes_precision_auto():
+    config = load_config(
+        MINIMAL,
+        ["model.encoder.kind=bert", "model.encoder.name_or_path=x", "model.encoder.precision=auto"],
+    )
+    assert config.model.encoder.precision == "auto"
