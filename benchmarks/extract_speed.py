@@ -23,7 +23,7 @@ on 100k lines, `--repeat 30`):
 `--repeat N` tags the test sentences N times over (a bulk input, so that worker start-up
 and model loading do not dominate); `--precision` lists the precisions `extract` is timed
 with (see `nerkit.predict.load`). Every line printed is also appended to
-benchmarks/results/extract_speed.jsonl with the date and commit; the `system` names of
+benchmarks/results/extract_speed.jsonl with the model directory, date and commit; the `system` names of
 the in-process runs ("Predictor.predict", "OnnxPredictor") are kept from the earlier API
 so that the series stay comparable.
 """
@@ -89,7 +89,7 @@ def time_extract(
     output.unlink(missing_ok=True)
     seconds = timed(lambda: extract(model_dir, [source], output, options, progress=False))
     report(f"nerkit extract --workers {workers} --precision {precision}", sentences, seconds,
-           batch_size=options.batch_size, shard_lines=options.shard_lines,
+           model=str(model_dir), batch_size=options.batch_size, shard_lines=options.shard_lines,
            torch_threads=1 if workers != 1 else torch.get_num_threads())  # fmt: skip
 
 
@@ -129,7 +129,7 @@ def time_onnx(
         found = onnx_predictor.predict(sentences)
         seconds = time.perf_counter() - began
         same = sum(a == b for a, b in zip(triples(found), triples(reference), strict=True))
-        report(f"OnnxPredictor {quantize or 'fp32'}", sentences, seconds,
+        report(f"OnnxPredictor {quantize or 'fp32'}", sentences, seconds, model=str(model_dir),
                sentences_identical_to_torch=same, msra_test_f1=msra_f1(found, limit))  # fmt: skip
 
 
@@ -186,7 +186,7 @@ def main() -> None:
         began = time.perf_counter()
         reference = predictor.predict(sentences)
         seconds = time.perf_counter() - began
-        report("Predictor.predict (in process)", sentences, seconds,
+        report("Predictor.predict (in process)", sentences, seconds, model=str(args.model_dir),
                torch_threads=torch.get_num_threads(),
                msra_test_f1=msra_f1(reference, args.limit))  # fmt: skip
         if args.onnx:

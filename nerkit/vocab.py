@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 PAD = "<pad>"
@@ -44,8 +45,7 @@ class Vocabulary:
 
     def ids(self, items: Sequence[str]) -> list[int]:
         """Return the ids of `items` (UNK for unknown ones)."""
-        index = self._index
-        return [index.get(item, UNK_ID) for item in items]
+        return list(map(self._index.get, items, repeat(UNK_ID)))
 
     def item(self, index: int) -> str:
         """Return the string with id `index`."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -150,7 +151,8 @@ def _collate_reference(instances: list[Instance]) -> dict[str, torch.Tensor]:
     for b, instance in enumerate(instances):
         tokens[b, : len(instance)] = torch.tensor(instance.tokens, dtype=torch.long)
         mask[b, : len(instance)] = True
-        bigrams[b, : len(instance)] = torch.tensor(instance.bigrams, dtype=torch.long)
+        bounds = instance.bigrams  # token i's bigrams are boundaries i and i + 1
+        bigrams[b, : len(instance)] = torch.tensor(list(pairwise(bounds)), dtype=torch.long)
         tags[b, : len(instance)] = torch.tensor(instance.tags, dtype=torch.long)
     return {"tokens": tokens, "mask": mask, "bigrams": bigrams, "tags": tags}
 
@@ -163,7 +165,7 @@ def test_collate_equals_per_instance_padding():
         instances.append(
             Instance(
                 tokens=[rng.randint(0, 50) for _ in range(n)],
-                bigrams=[(rng.randint(0, 50), rng.randint(0, 50)) for _ in range(n)],
+                bigrams=[rng.randint(1, 50) for _ in range(n + 1)],
                 tags=[rng.randint(0, 5) for _ in range(n)],
             )
         )
@@ -183,7 +185,12 @@ def test_featurize_bigrams_equal_the_pairwise_lookup(tmp_path):
             (vocabs.bigrams.id(left), vocabs.bigrams.id(right))
             for left, right in bigram_strings(tokens)
         ]
-        assert featurize(tokens, vocabs, config).bigrams == expected
+        bounds = featurize(tokens, vocabs, config).bigrams
+        assert bounds is not None and list(pairwise(bounds)) == expected
+        if tokens:
+            assert collate([featurize(tokens, vocabs, config)]).bigrams[0].tolist() == [
+                list(pair) for pair in expected
+            ]
 
 
 def _merge_reference(bounds, spans):

@@ -26,9 +26,10 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import chain, pairwise, repeat
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -139,7 +140,9 @@ class Instance:
     """One sequence as ids, ready to batch."""
 
     tokens: list[int]
-    bigrams: list[tuple[int, int]] | None = None
+    # bigram ids at the T + 1 token boundaries: entry i is tokens i-1 and i (BOS/EOS at the
+    # ends), so token i's left and right bigrams are entries i and i + 1
+    bigrams: list[int] | None = None
     chars: list[list[int]] | None = None
     tags: list[int] | None = None
     pieces: list[int] | None = None
@@ -222,8 +225,7 @@ def featurize(
     if vocabs.bigrams is not None:
         # the right bigram of token i is the left bigram of token i + 1: look each up once
         padded = [BOS, *forms, EOS]
-        ids = vocabs.bigrams.ids([a + b for a, b in pairwise(padded)])
-        bigrams = list(pairwise(ids))
+        bigrams = vocabs.bigrams.ids([a + b for a, b in pairwise(padded)])
     chars = None
     if vocabs.chars is not None:
         chars = [vocabs.chars.ids(list(token)) or [1] for token in tokens]
@@ -232,7 +234,10 @@ def featurize(
         pieces, piece_tokens = vocabs.subwords.encode(tokens)
     matcher = vocabs.matcher
     # an empty token (a classifier's empty text) cannot be matched; " " matches no word either
-    lexicon = None if matcher is None else LexiconText(tuple(t or " " for t in tokens), matcher)
+    lexicon = None
+    if matcher is not None:
+        strings = tuple(tokens) if all(tokens) else tuple(t or " " for t in tokens)
+        lexicon = LexiconText(strings, matcher)
     return Instance(
         tokens=vocabs.tokens.ids(forms), bigrams=bigrams, chars=chars, tags=tags,
         pieces=pieces, piece_tokens=piece_tokens, lexicon=lexicon,
@@ -241,28 +246,23 @@ def featurize(
 
 def collate(instances: Sequence[Instance]) -> Batch:
     """Pad a list of instances into a `Batch` (every instance needs at least one token)."""
-    size, length = len(instances), max(len(instance) for instance in instances)
-    # one torch.tensor per field from padded lists: far cheaper than one per instance
+    length = max(len(instance) for instance in instances)
     lengths = torch.tensor([len(instance) for instance in instances])
     mask = torch.arange(length) < lengths.unsqueeze(1)  # (B, T)
-    padded = [list(x.tokens) + [0] * (length - len(x)) for x in instances]
-    tokens = torch.tensor(padded, dtype=torch.long)
-    batch = Batch(tokens=tokens.view(size, length), mask=mask)
+    batch = Batch(tokens=_padded([x.tokens for x in instances], length), mask=mask)
     if instances[0].bigrams is not None:
-        batch.bigrams = torch.tensor(
-            [list(x.bigrams or []) + [(0, 0)] * (length - len(x)) for x in instances],
-            dtype=torch.long,
-        ).view(size, length, 2)
+        bounds = _padded([x.bigrams or [] for x in instances], length + 1)  # (B, T + 1)
+        # the left bigram of the first padding position is a real boundary: zero it
+        left = bounds[:, :-1].masked_fill(~mask, 0)
+        batch.bigrams = torch.stack((left, bounds[:, 1:]), dim=2)
     if instances[0].chars is not None:
         width = max(len(word) for instance in instances for word in instance.chars or [])
-        batch.chars = torch.zeros(size, length, width, dtype=torch.long)
+        batch.chars = torch.zeros(len(instances), length, width, dtype=torch.long)
         for b, instance in enumerate(instances):
             for t, word in enumerate(instance.chars or []):
                 batch.chars[b, t, : len(word)] = torch.tensor(word, dtype=torch.long)
     if instances[0].tags is not None:
-        batch.tags = torch.tensor(
-            [list(x.tags or []) + [0] * (length - len(x)) for x in instances], dtype=torch.long
-        ).view(size, length)
+        batch.tags = _padded([x.tags or [] for x in instances], length)
     if instances[0].pieces is not None:
         _collate_pieces(batch, instances)
     if instances[0].soft_tags is not None:
@@ -270,6 +270,16 @@ def collate(instances: Sequence[Instance]) -> Batch:
     if instances[0].lexicon is not None:
         _collate_lexicon(batch, instances)
     return batch
+
+
+def _padded(rows: Sequence[Sequence[int]], length: int) -> Tensor:
+    """Return the (len(rows), length) long tensor of the rows padded with 0.
+
+    One flat `np.fromiter` pass: about 10x faster than `torch.tensor` on nested lists.
+    """
+    flat = chain.from_iterable(chain(row, repeat(0, length - len(row))) for row in rows)
+    array = np.fromiter(flat, dtype=np.int64, count=len(rows) * length)
+    return torch.from_numpy(array).view(len(rows), length)
 
 
 def _collate_lexicon(batch: Batch, instances: Sequence[Instance]) -> None:
