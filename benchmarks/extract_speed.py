@@ -23,9 +23,9 @@ on 100k lines, `--repeat 30`):
 `--repeat N` tags the test sentences N times over (a bulk input, so that worker start-up
 and model loading do not dominate); `--precision` lists the precisions `extract` is timed
 with (see `nerkit.predict.load`). Every line printed is also appended to
-benchmarks/results/extract_speed.jsonl with the model directory, date and commit; the `system` names of
-the in-process runs ("Predictor.predict", "OnnxPredictor") are kept from the earlier API
-so that the series stay comparable.
+benchmarks/results/extract_speed.jsonl with the model directory, date and commit; the
+`system` names of the in-process runs ("Predictor.predict", "OnnxPredictor") are kept from
+the earlier API so that the series stay comparable.
 """
 
 from __future__ import annotations
