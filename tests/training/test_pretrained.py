@@ -87,16 +87,16 @@ def test_a_missing_vector_file_is_a_config_error(tmp_path):
         read_vectors(tmp_path / "absent.txt", 8)
 
 
-def _lac_script():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "lac_vectors.py"
-    spec = importlib.util.spec_from_file_location("lac_vectors", path)
+def _script(name="lac_vectors"):
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def test_lac_vectors_script_writes_chars_bigrams_and_q2b_aliases(tmp_path):
-    lac = _lac_script()
+    lac = _script()
     tokens = [" ", "1", "北", "京", "北京", "北京市"]
     tokens += [f"w{i:05d}" for i in range(lac.ROWS - len(tokens) - 1)] + ["OOV"]
     table = np.arange(lac.ROWS * lac.DIM, dtype="<f4").reshape(lac.ROWS, lac.DIM) / 1e6
@@ -113,6 +113,22 @@ def test_lac_vectors_script_writes_chars_bigrams_and_q2b_aliases(tmp_path):
     assert set(read) == {"1", "北", "京", "１"}  # no space, no OOV, plus the full-width alias
     assert read["１"] == read["1"] == pytest.approx(table[1].tolist(), rel=1e-5)
     assert set(read_vectors(bigrams, lac.DIM)) == {"北京"}
+
+
+def test_spacy_vectors_select_keeps_corpus_tokens_by_spelling_then_lower_case(tmp_path):
+    spacy_vectors = _script("spacy_vectors")
+    table = np.arange(3 * 4, dtype=np.float32).reshape(3, 4)
+    words = np.array(["Paris", "paris", "the", "unused"])
+    np.savez(tmp_path / "t.npz", words=words, rows=np.array([0, 1, 2, 2]), table=table)
+    corpus = tmp_path / "train.jsonl"
+    corpus.write_text('{"text": "Paris, THE zzz paris", "spans": []}\n', encoding="utf-8")
+    output = tmp_path / "v.txt"
+    spacy_vectors.main(["select", str(tmp_path / "t.npz"), "--corpus", str(corpus),
+                        "--format", "jsonl", "--output", str(output)])  # fmt: skip
+    found = read_vectors(output, 4)
+    assert set(found) == {"Paris", "THE", "paris"}  # "," and "zzz" have no vector
+    assert found["Paris"] == pytest.approx(table[0].tolist())  # its own spelling first
+    assert found["THE"] == pytest.approx(table[2].tolist())  # else the lower-cased form
 
 
 def test_rows_without_a_vector_take_the_scale_of_the_pretrained_ones(gen):
