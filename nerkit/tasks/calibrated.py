@@ -6,6 +6,9 @@ in length-sorted batches and returns the logits in the items' order; `probabilit
 turns logits into softmax (single-label) or sigmoid (multi-label) probabilities at a
 temperature; `fit_temperature` fits that temperature on held-out logits (minimum negative
 log-likelihood) and `expected_calibration_error` measures how well they are calibrated.
+`predicted_labels` reads the labels off probabilities (the argmax, or every label at or
+above a multi-label model's threshold) and `fit_threshold` picks that threshold on
+held-out data (the grid value with the best score).
 
 Shapes: N items, C classes.
 """
@@ -24,27 +27,43 @@ from nerkit.runtime import eval_mode
 
 __all__ = [
     "BINS",
+    "THRESHOLDS",
     "CalibratedClassifier",
     "expected_calibration_error",
     "fit_temperature",
+    "fit_threshold",
+    "predicted_labels",
     "probabilities_of",
     "sorted_logits",
 ]
 
 BINS = 10
+THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(1, 20))  # 0.05, 0.10, ..., 0.95
 
 
 class CalibratedClassifier(nn.Module):
     """A classifier over `labels` on a `token_encoder`: softmax, or sigmoids (multi-label).
 
-    Subclasses build `config` (with `multi_label`), `labels`, `token_encoder` and a
-    `temperature` buffer, and define `logits(batch)` (B, C); `class_weight()` may give the
-    per-class loss weights.
+    Subclasses build `config` (with `multi_label` and `threshold`), `labels` and
+    `token_encoder`, call `init_calibration()`, and define `logits(batch)` (B, C);
+    `class_weight()` may give the per-class loss weights. The buffers `temperature` and
+    `threshold` (a multi-label model's, fitted on dev with `fit_threshold`) are saved with the
+    weights; weights saved before `threshold` was one load with `config.threshold`.
     """
 
     config: Any
     labels: list[str]
     temperature: Tensor
+    threshold: Tensor
+
+    def init_calibration(self) -> None:
+        """Register the buffers: temperature 1 and the configured multi-label threshold."""
+        self.register_buffer("temperature", torch.tensor(1.0))
+        self.register_buffer("threshold", torch.tensor(float(self.config.threshold)))
+
+    def _load_from_state_dict(self, state_dict: Any, prefix: str, *args: Any) -> None:
+        state_dict.setdefault(prefix + "threshold", self.threshold.clone())  # older weights
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     @property
     def output_labels(self) -> list[str]:
@@ -84,6 +103,18 @@ class CalibratedClassifier(nn.Module):
             raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
         self.temperature.fill_(float(temperature))
 
+    def set_threshold(self, threshold: float) -> None:
+        """Set the probability a multi-label model's label needs, 0 < threshold < 1."""
+        if not 0 < threshold < 1:
+            raise ValueError(f"threshold must be between 0 and 1, got {threshold!r}")
+        self.threshold.fill_(float(threshold))
+
+    def predicted(self, probabilities: Tensor) -> list[list[str]]:
+        """Return the labels of probabilities (N, C) at this model's threshold."""
+        return predicted_labels(
+            probabilities, self.labels, self.config.multi_label, float(self.threshold)
+        )
+
     def parameter_groups(self, lr: float) -> list[dict[str, Any]]:
         """Return optimizer parameter groups: the pretrained transformer at its own `lr`."""
         return parameter_groups(self, self.token_encoder, lr)
@@ -107,6 +138,23 @@ def probabilities_of(logits: Tensor, temperature: float, multi_label: bool) -> T
     """Return class probabilities (N, C) of logits at a temperature."""
     scaled = logits / temperature
     return scaled.sigmoid() if multi_label else scaled.softmax(dim=1)
+
+
+def predicted_labels(
+    probabilities: Tensor, labels: Sequence[str], multi_label: bool, threshold: float
+) -> list[list[str]]:
+    """Return each row's labels: every one at or above `threshold` (multi-label), or the argmax."""
+    if multi_label:
+        return [
+            [labels[c] for c, p in enumerate(row) if p >= threshold]
+            for row in probabilities.tolist()
+        ]
+    return [[labels[c]] for c in probabilities.argmax(dim=1).tolist()]
+
+
+def fit_threshold(score: Callable[[float], float]) -> float:
+    """Return the value of `THRESHOLDS` with the highest score (the lowest one of a tie)."""
+    return max(THRESHOLDS, key=score)
 
 
 def fit_temperature(logits: Tensor, targets: Tensor, multi_label: bool) -> float:

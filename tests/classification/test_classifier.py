@@ -4,6 +4,7 @@ training, and the errors a user can cause."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -13,7 +14,13 @@ import nerkit
 from classification.tiny import MULTI, TEXTS, tiny_classifier_config, write_texts
 from nerkit.errors import ConfigError, NerkitError
 from nerkit.tasks import load_config
-from nerkit.tasks.calibrated import expected_calibration_error, fit_temperature
+from nerkit.tasks.calibrated import (
+    THRESHOLDS,
+    expected_calibration_error,
+    fit_temperature,
+    fit_threshold,
+    predicted_labels,
+)
 from nerkit.tasks.classification.data import TextExample
 from nerkit.training.run import prepare
 
@@ -146,3 +153,47 @@ def test_classifiers_do_not_export_to_onnx_or_ensemble(tmp_path):
         export_onnx(tmp_path / "model")
     with pytest.raises(NerkitError, match="ensembles of classification models"):
         save_ensemble(tmp_path / "ens", [tmp_path / "model", tmp_path / "model"])
+
+
+def test_predicted_labels_and_the_fitted_threshold():
+    probabilities = torch.tensor([[0.6, 0.3], [0.1, 0.9]])
+    assert predicted_labels(probabilities, ["a", "b"], True, 0.5) == [["a"], ["b"]]
+    assert predicted_labels(probabilities, ["a", "b"], True, 0.25) == [["a", "b"], ["b"]]
+    assert predicted_labels(probabilities, ["a", "b"], False, 0.99) == [["a"], ["b"]]
+    assert fit_threshold(lambda t: -abs(t - 0.3)) == 0.3
+    assert fit_threshold(lambda t: 1.0 if 0.2 <= t <= 0.6 else 0.0) == 0.2  # a tie: the lowest
+
+
+def test_a_fitted_threshold_is_chosen_on_dev_saved_and_used(tmp_path):
+    path = write_texts(tmp_path, MULTI)
+    config = tiny_classifier_config(path, multi_label=True, fit_threshold=True, calibrate=False)
+    nerkit.train(config, str(tmp_path / "multi"), progress=False)
+    predictor = nerkit.load(str(tmp_path / "multi"))
+    fitted = predictor.metadata["dev"]["threshold"]
+    assert fitted in THRESHOLDS and predictor.info()["threshold"] == pytest.approx(fitted)
+    # every text's labels are those at or above the fitted threshold, not 0.5
+    for scores, labels in zip(predictor.predict_probabilities([t for t, _ in MULTI]),
+                              predictor.predict([t for t, _ in MULTI]), strict=True):  # fmt: skip
+        assert {x.label for x in labels} == {k for k, p in scores.items() if p >= fitted}
+    with pytest.raises(ConfigError, match="fit_threshold needs multi_label"):
+        load_config(tiny_classifier_config(path, fit_threshold=True))
+
+
+def test_weights_saved_without_a_threshold_load_with_the_configured_one(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    path = write_texts(tmp_path, MULTI)
+    config = tiny_classifier_config(path, multi_label=True, threshold=0.4, calibrate=False)
+    nerkit.train(config, str(tmp_path / "multi"), progress=False)
+    weights = tmp_path / "multi" / "weights.safetensors"
+    state = load_file(str(weights))
+    before = nerkit.load(str(tmp_path / "multi")).predict([t for t, _ in MULTI])
+    del state["threshold"]
+    save_file(state, str(weights))
+    metadata_file = tmp_path / "multi" / "metadata.json"
+    metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
+    metadata.pop("sha256", None)  # a directory from before the checksums, as such weights are
+    metadata_file.write_text(json.dumps(metadata), encoding="utf-8")
+    predictor = nerkit.load(str(tmp_path / "multi"))
+    assert float(predictor.model.threshold) == pytest.approx(0.4)
+    assert predictor.predict([t for t, _ in MULTI]) == before

@@ -81,6 +81,16 @@ def test_multi_label_pairs_hold_several_relations(tmp_path):
     assert report.micro_f1 == 1.0 and set(report.per_label) == {"收购", "控股"}
 
 
+def test_a_multi_label_threshold_fitted_on_dev_is_saved_and_used(tmp_path):
+    predictor = _train(tmp_path, MULTI, multi_label=True, calibrate=False, negative_pairs=True,
+                       fit_threshold=True)  # fmt: skip
+    fitted = predictor.metadata["dev"]["threshold"]
+    assert predictor.info()["threshold"] == pytest.approx(fitted) and 0 < fitted < 1
+    assert predicted_triples(predictor.predict(bare(MULTI))) == triples(MULTI)
+    with pytest.raises(ConfigError, match="fit_threshold needs multi_label"):
+        load_config(tiny_relation_config(write_examples(tmp_path, MULTI), fit_threshold=True))
+
+
 def test_text_order_learns_the_direction_and_reports_the_official_score(tmp_path):
     predictor = _train(tmp_path, SEMEVAL, pair_order="text", tokenization="word")
     found = predictor.predict(bare(SEMEVAL))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from nerkit.config import RunConfig
 from nerkit.encoders.config import TokenModelConfig
@@ -25,6 +25,8 @@ class ClassifierConfig(TokenModelConfig):
     every token; the states are averaged with those weights) or `first` (the first token).
     `multi_label`: independent sigmoids, a text gets every label whose calibrated
     probability is at least `threshold`; otherwise one softmax, one label per text.
+    `fit_threshold` (multi-label): after every epoch the threshold of 0.05, 0.10, ..., 0.95
+    with the best dev micro-F1 replaces `threshold` and is saved with the model.
     `class_weights`: `balanced` weighs each class's loss by N / (classes * count), for
     imbalanced data; or a mapping label -> weight. `calibrate`: after every epoch a
     temperature T is fitted on the dev texts (minimum negative log-likelihood), so that the
@@ -37,8 +39,15 @@ class ClassifierConfig(TokenModelConfig):
     dropout: float = Field(0.3, ge=0.0, lt=1.0)  # on the pooled vector
     multi_label: bool = False
     threshold: float = Field(0.5, gt=0.0, lt=1.0)
+    fit_threshold: bool = False
     class_weights: Literal["none", "balanced"] | dict[str, float] = "none"
     calibrate: bool = True
+
+    @model_validator(mode="after")
+    def _check_threshold(self) -> ClassifierConfig:
+        if self.fit_threshold and not self.multi_label:
+            raise ValueError("fit_threshold needs multi_label: true (a softmax has no threshold)")
+        return self
 
 
 class ClassificationConfig(RunConfig):

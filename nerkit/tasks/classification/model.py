@@ -90,7 +90,7 @@ class TextClassifier(CalibratedClassifier):
         self.projection = nn.Linear(dim, len(labels))
         weights = torch.tensor(class_weights or [1.0] * len(labels), dtype=torch.float32)
         self.register_buffer("class_weights", weights)
-        self.register_buffer("temperature", torch.tensor(1.0))
+        self.init_calibration()
         self.precision = "fp32"
 
     def logits(self, batch: ClassBatch) -> Tensor:

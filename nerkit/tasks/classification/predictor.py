@@ -48,7 +48,7 @@ class ClassificationPredictor(LoadedPredictor):
             "task": self.task,
             "labels": self.labels,
             "multi_label": model.multi_label,
-            "threshold": model.threshold if model.multi_label else None,
+            "threshold": float(self.model.threshold) if model.multi_label else None,
             "tokenization": model.tokenization,
             "encoder": model.encoder.kind,
             "pooling": model.pooling,
@@ -80,7 +80,7 @@ class ClassificationPredictor(LoadedPredictor):
         for scores in self.predict_probabilities(texts, batch_size):
             ranked = sorted(scores.items(), key=lambda item: -item[1])
             if model.multi_label:
-                chosen = [(label, p) for label, p in ranked if p >= model.threshold]
+                chosen = [(label, p) for label, p in ranked if p >= float(self.model.threshold)]
             else:
                 chosen = ranked[:top_k]
             results.append([TextLabel(label, p) for label, p in chosen])

@@ -28,7 +28,13 @@ from nerkit.tasks.base import (
     check_data_file,
     warn_unknown_labels,
 )
-from nerkit.tasks.calibrated import expected_calibration_error, fit_temperature, probabilities_of
+from nerkit.tasks.calibrated import (
+    expected_calibration_error,
+    fit_temperature,
+    fit_threshold,
+    predicted_labels,
+    probabilities_of,
+)
 from nerkit.tasks.classification.config import ClassificationConfig, ClassifierConfig
 from nerkit.tasks.classification.data import TextExample, read_texts
 from nerkit.tasks.classification.metrics import ClassificationReport, score_labels
@@ -82,23 +88,14 @@ def class_weights(
     return [total / (len(labels) * max(counts[label], 1)) for label in labels]
 
 
-def _predicted(
-    probabilities: Tensor, labels: list[str], config: ClassifierConfig
-) -> list[list[str]]:
-    if config.multi_label:
-        return [
-            [labels[c] for c, p in enumerate(row) if p >= config.threshold]
-            for row in probabilities.tolist()
-        ]
-    return [[labels[c]] for c in probabilities.argmax(dim=1).tolist()]
-
-
 def evaluate_texts(
-    model: TextClassifier, vocabs: Any, examples: Sequence[TextExample], calibrate: bool = False
+    model: TextClassifier, vocabs: Any, examples: Sequence[TextExample], fit: bool = False
 ) -> tuple[ClassificationReport, dict[str, float]]:
     """Return the report of a classifier on labelled texts, and its calibration figures.
 
-    With `calibrate`, the temperature is first fitted on these texts and set on the model.
+    With `fit`, the temperature (`model.calibrate`) and then the multi-label threshold
+    (`model.fit_threshold`, the best main score) are first fitted on these texts and set on
+    the model.
     """
     config = model.config
     known = [e for e in examples if set(e.labels) <= set(model.labels)]
@@ -109,14 +106,22 @@ def evaluate_texts(
         targets = _targets(known, model.labels, config.multi_label)
         before = probabilities_of(logits[rows], 1.0, config.multi_label)
         extra["ece_uncalibrated"] = expected_calibration_error(before, targets, config.multi_label)
-        if calibrate:
+        if fit and config.calibrate:
             model.set_temperature(fit_temperature(logits[rows], targets, config.multi_label))
         after = probabilities_of(logits[rows], float(model.temperature), config.multi_label)
         extra["ece"] = expected_calibration_error(after, targets, config.multi_label)
         extra["temperature"] = float(model.temperature)
     probabilities = probabilities_of(logits, float(model.temperature), config.multi_label)
-    predicted = _predicted(probabilities, model.labels, config)
-    report = score_labels([list(e.labels) for e in examples], predicted, config.multi_label)
+    gold = [list(e.labels) for e in examples]
+    if fit and config.fit_threshold and examples:
+
+        def main_score(threshold: float) -> float:
+            guess = predicted_labels(probabilities, model.labels, True, threshold)
+            return score_labels(gold, guess, True).main_score
+
+        model.set_threshold(fit_threshold(main_score))
+        extra["threshold"] = float(model.threshold)
+    report = score_labels(gold, model.predicted(probabilities), config.multi_label)
     return report, extra
 
 
@@ -173,7 +178,7 @@ class ClassificationTask:
             return collate_texts([x for x, _ in items], torch.stack([t for _, t in items]))
 
         def evaluate() -> tuple[float, dict[str, Any]]:
-            report, extra = evaluate_texts(model, vocabs, splits.dev, model_config.calibrate)
+            report, extra = evaluate_texts(model, vocabs, splits.dev, fit=True)
             return report.main_score, {**report.summary(), **extra}
 
         return Prepared(

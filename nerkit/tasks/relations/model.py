@@ -81,7 +81,7 @@ class RelationClassifier(CalibratedClassifier):
         dim = self.token_encoder.output_dim
         self.dropout = nn.Dropout(config.dropout)
         self.projection = nn.Linear(2 * dim, len(labels))
-        self.register_buffer("temperature", torch.tensor(1.0))
+        self.init_calibration()
         self.precision = "fp32"
 
     def pooled(self, states: Tensor, heads: Tensor, tails: Tensor) -> Tensor:

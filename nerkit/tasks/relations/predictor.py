@@ -146,6 +146,7 @@ class RelationPredictor(LoadedPredictor):
             "markers": model.markers, "pooling": model.pooling,
             "tokenization": model.tokenization, "encoder": model.encoder.kind,
             "precision": self.precision, "temperature": self.temperature,
+            "threshold": float(self.model.threshold) if model.multi_label else None,
             "schema": self.schema.to_dict(), "targets": model.targets,
             "dev": self.metadata.get("dev"), "test": self.metadata.get("test"),
         }  # fmt: skip
@@ -155,7 +156,8 @@ class RelationPredictor(LoadedPredictor):
     ) -> list[ScoredRelation]:
         model = self.config.model
         ranked = sorted(enumerate(probabilities), key=lambda item: -item[1])
-        chosen = [c for c in ranked if c[1] >= model.threshold] if model.multi_label else ranked[:1]
+        threshold = float(self.model.threshold)
+        chosen = [c for c in ranked if c[1] >= threshold] if model.multi_label else ranked[:1]
         out = []
         for c, p in chosen:
             name, forward = split_directed(self.model.labels[c])

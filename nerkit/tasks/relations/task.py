@@ -26,7 +26,13 @@ from nerkit.encoders.batching import epoch_batches
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
 from nerkit.tasks.base import LoadedModel, Prepared, Splits, check_data_file, warn_unknown_labels
-from nerkit.tasks.calibrated import expected_calibration_error, fit_temperature, probabilities_of
+from nerkit.tasks.calibrated import (
+    expected_calibration_error,
+    fit_temperature,
+    fit_threshold,
+    predicted_labels,
+    probabilities_of,
+)
 from nerkit.tasks.relations.attributes import (
     attribute_pairs,
     attribute_schema,
@@ -156,28 +162,18 @@ def _official_label(example: Example, triples: set[tuple[int, int, str]], other:
     return f"{name}(e1,e2)" if (a.start, a.end) <= (b.start, b.end) else f"{name}(e2,e1)"
 
 
-def _predicted(
-    probabilities: Tensor, labels: list[str], config: RelationModelConfig
-) -> list[list[str]]:
-    if config.multi_label:
-        return [
-            [labels[c] for c, p in enumerate(row) if p >= config.threshold]
-            for row in probabilities.tolist()
-        ]
-    return [[labels[c]] for c in probabilities.argmax(dim=1).tolist()]
-
-
 def evaluate_pairs(
     model: RelationClassifier,
     vocabs: Any,
     examples: Sequence[Example],
     schema: Schema | None,
-    calibrate: bool = False,
+    fit: bool = False,
 ) -> tuple[RelationReport, dict[str, float]]:
     """Return the report of a relation model on labelled examples, and calibration figures.
 
     The pairs are those `pair_instances` builds (with the model's schema for negatives); with
-    `calibrate`, the temperature is first fitted on them and set on the model.
+    `fit`, the temperature (`model.calibrate`) and then the multi-label threshold
+    (`model.fit_threshold`, the best main score) are first fitted on them and set on the model.
     """
     config = model.config
     negative = negative_label(model.labels, config)
@@ -188,18 +184,25 @@ def evaluate_pairs(
     known = [k for k, i in enumerate(instances) if set(i.labels) <= set(model.labels)]
     if known and (config.multi_label or all(instances[k].labels for k in known)):
         targets = _targets([instances[k] for k in known], model.labels, config.multi_label)
-        if calibrate:
+        if fit and config.calibrate:
             model.set_temperature(fit_temperature(logits[known], targets, config.multi_label))
         after = probabilities_of(logits[known], float(model.temperature), config.multi_label)
         extra["ece"] = expected_calibration_error(after, targets, config.multi_label)
         extra["temperature"] = float(model.temperature)
     probabilities = probabilities_of(logits, float(model.temperature), config.multi_label)
-    predicted = _predicted(probabilities, model.labels, config)
-    report = score_pairs(examples, instances, predicted, config)
+    if fit and config.fit_threshold and instances:
+
+        def main_score(threshold: float) -> float:
+            guess = predicted_labels(probabilities, model.labels, True, threshold)
+            return score_pairs(examples, instances, guess, config).main_score
+
+        model.set_threshold(fit_threshold(main_score))
+        extra["threshold"] = float(model.threshold)
+    report = score_pairs(examples, instances, model.predicted(probabilities), config)
     if config.multi_label and instances:
         best, where = probabilities.max(dim=1)
         top = [
-            model.labels[c] if p >= config.threshold else None
+            model.labels[c] if p >= float(model.threshold) else None
             for p, c in zip(best.tolist(), where.tolist(), strict=True)
         ]
         gold = [[x for x in i.labels if x not in config.no_relation] for i in instances]
@@ -321,7 +324,7 @@ class RelationsTask:
             return collate_pairs([r for r, _ in batch], torch.stack([t for _, t in batch]))
 
         def evaluate() -> tuple[float, dict[str, Any]]:
-            report, extra = evaluate_pairs(model, vocabs, dev, schema, model_config.calibrate)
+            report, extra = evaluate_pairs(model, vocabs, dev, schema, fit=True)
             return report.main_score, {**report.summary(), **extra}
 
         return Prepared(
