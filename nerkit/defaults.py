@@ -3,7 +3,8 @@
 Torch-free, so that the CLI can show them in ``--help`` without importing torch. Chosen by
 measurement on the shipped tagger (docs/prediction.md, docs/serving.md): batches of 128 in
 bf16 (where the CPU computes it natively) were the fastest for `nerkit extract` and bring
-`Predictor.predict` in one process to 78-86 % of it (72-75 % with fp32 and batch 64).
+`Predictor.predict` in one process (with the garbage collector paused during a call) to
+97-100 % of it (72-75 % with fp32, batch 64 and the collector running).
 """
 
 from __future__ import annotations

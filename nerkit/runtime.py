@@ -2,12 +2,14 @@
 
 Process-global torch state is only ever changed inside a context manager that restores
 it (`num_threads`), so training or loading a model never leaves the caller's process
-changed. Precision ("fp32" / "bf16") is a run-time choice of how scores are computed,
+changed; so is the garbage collector (`paused_gc`). Precision ("fp32" / "bf16") is a run-time choice of how scores are computed,
 never saved with a model.
 """
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,7 +18,14 @@ import torch
 
 from nerkit.errors import NerkitError
 
-__all__ = ["PRECISIONS", "bf16_is_native", "eval_mode", "num_threads", "resolve_precision"]
+__all__ = [
+    "PRECISIONS",
+    "bf16_is_native",
+    "eval_mode",
+    "num_threads",
+    "paused_gc",
+    "resolve_precision",
+]
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -73,3 +82,34 @@ def eval_mode(model: Any) -> Iterator[None]:
         yield
     finally:
         model.train(was_training)
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # bodies of `paused_gc` running now, in any thread
+_gc_resume = False  # whether the last body to leave turns the collector back on
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Run the body with Python's cyclic garbage collector off, as it was before after.
+
+    Prediction builds many small containers (tokens, instances, spans, entities) that all
+    live until the call returns; each collection walks every one of them, so collections
+    grow with the batch: 10-30 % of `Predictor.predict` on MSRA test. Reference counting
+    still frees everything without cycles at once; the collector only waits. Bodies may
+    overlap in several threads: the collector is back on when the last one leaves, and
+    only if it was on when the first one entered.
+    """
+    global _gc_pauses, _gc_resume
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_resume = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_resume:
+                gc.enable()

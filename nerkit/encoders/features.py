@@ -249,9 +249,9 @@ def collate(instances: Sequence[Instance]) -> Batch:
     length = max(len(instance) for instance in instances)
     lengths = torch.tensor([len(instance) for instance in instances])
     mask = torch.arange(length) < lengths.unsqueeze(1)  # (B, T)
-    batch = Batch(tokens=_padded([x.tokens for x in instances], length), mask=mask)
+    batch = Batch(tokens=padded_rows([x.tokens for x in instances], length), mask=mask)
     if instances[0].bigrams is not None:
-        bounds = _padded([x.bigrams or [] for x in instances], length + 1)  # (B, T + 1)
+        bounds = padded_rows([x.bigrams or [] for x in instances], length + 1)  # (B, T + 1)
         # the left bigram of the first padding position is a real boundary: zero it
         left = bounds[:, :-1].masked_fill(~mask, 0)
         batch.bigrams = torch.stack((left, bounds[:, 1:]), dim=2)
@@ -262,7 +262,7 @@ def collate(instances: Sequence[Instance]) -> Batch:
             for t, word in enumerate(instance.chars or []):
                 batch.chars[b, t, : len(word)] = torch.tensor(word, dtype=torch.long)
     if instances[0].tags is not None:
-        batch.tags = _padded([x.tags or [] for x in instances], length)
+        batch.tags = padded_rows([x.tags or [] for x in instances], length)
     if instances[0].pieces is not None:
         _collate_pieces(batch, instances)
     if instances[0].soft_tags is not None:
@@ -272,7 +272,7 @@ def collate(instances: Sequence[Instance]) -> Batch:
     return batch
 
 
-def _padded(rows: Sequence[Sequence[int]], length: int) -> Tensor:
+def padded_rows(rows: Sequence[Sequence[int]], length: int) -> Tensor:
     """Return the (len(rows), length) long tensor of the rows padded with 0.
 
     One flat `np.fromiter` pass: about 10x faster than `torch.tensor` on nested lists.

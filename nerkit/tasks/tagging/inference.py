@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from nerkit.data.alignment import merge_window_spans, windows
-from nerkit.encoders.features import Batch, Vocabs, collate, featurize
+from nerkit.encoders.features import Batch, Vocabs, collate, featurize, padded_rows
 from nerkit.runtime import eval_mode, num_threads
 from nerkit.schemes import Scheme, parse_scheme, tags_to_spans
 from nerkit.tasks.tagging.heads import CRFHead
@@ -110,9 +110,9 @@ def _decode(
         return model.decode(batch), None
     paths, probabilities = model.decode_with_probabilities(batch)
     length = probabilities.size(1)
-    padded = torch.tensor([path + [0] * (length - len(path)) for path in paths], dtype=torch.long)
-    chosen = probabilities.gather(2, padded.view(len(paths), length, 1))  # (B, T, 1)
-    return paths, chosen.view(len(paths), length).tolist() if confidence else None
+    padded = padded_rows(paths, length).view(len(paths), length, 1)
+    chosen = probabilities.gather(2, padded)  # (B, T, 1)
+    return paths, chosen.view(len(paths), length).tolist()
 
 
 def _merge(

@@ -26,6 +26,7 @@ from nerkit.data.tokenize import tokenize
 from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.encoders.config import is_pretrained
 from nerkit.errors import NerkitError
+from nerkit.runtime import paused_gc
 from nerkit.schemes import parse_scheme, split_tag
 from nerkit.tasks.base import LoadedModel, LoadedPredictor, check_texts
 from nerkit.tasks.tagging.heads import CRFHead
@@ -96,6 +97,7 @@ class TaggingPredictor(LoadedPredictor):
             "test": self.metadata.get("test"),
         }
 
+    @paused_gc()
     def predict(
         self, texts: list[str], batch_size: int = BATCH_SIZE, confidence: bool = True
     ) -> list[list[Entity]]:
@@ -115,6 +117,7 @@ class TaggingPredictor(LoadedPredictor):
             for text, at, spans in zip(texts, offsets, found, strict=True)
         ]
 
+    @paused_gc()
     def predict_tokens(
         self,
         texts: list[str],
