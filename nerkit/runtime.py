@@ -2,8 +2,8 @@
 
 Process-global torch state is only ever changed inside a context manager that restores
 it (`num_threads`), so training or loading a model never leaves the caller's process
-changed; so is the garbage collector (`paused_gc`). Precision ("fp32" / "bf16") is a run-time choice of how scores are computed,
-never saved with a model.
+changed; the same holds for the garbage collector (`paused_gc`). Precision ("fp32" /
+"bf16") is a run-time choice of how scores are computed, never saved with a model.
 """
 
 from __future__ import annotations
