@@ -130,6 +130,11 @@ def test_spacy_vectors_select_keeps_corpus_tokens_by_spelling_then_lower_case(tm
     assert found["Paris"] == pytest.approx(table[0].tolist())  # its own spelling first
     assert found["THE"] == pytest.approx(table[2].tolist())  # else the lower-cased form
 
+    spacy_vectors.main(["select", str(tmp_path / "t.npz"), "--corpus", str(corpus),
+                        "--format", "jsonl", "--output", str(output), "--words"])  # fmt: skip
+    # --words adds the lower-case alphabetic strings of the table the corpus lacks
+    assert set(read_vectors(output, 4)) == {"Paris", "THE", "paris", "the", "unused"}
+
 
 def test_rows_without_a_vector_take_the_scale_of_the_pretrained_ones(gen):
     from torch import nn
