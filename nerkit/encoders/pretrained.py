@@ -70,7 +70,13 @@ def _check_local(name_or_path: str) -> None:
 
 
 class SubwordTokenizer:
-    """Token strings -> sub-word ids, one token at a time (see the module docstring)."""
+    """Token strings -> sub-word ids, one token at a time (see the module docstring).
+
+    The pieces of every token seen are cached; a server reading open-ended text would grow
+    the cache without end, so it starts afresh once it holds `cache_limit` tokens.
+    """
+
+    cache_limit = 200_000
 
     def __init__(self, tokenizer: Any, char_positions: bool) -> None:
         self.tokenizer, self.char_positions = tokenizer, char_positions
@@ -99,6 +105,8 @@ class SubwordTokenizer:
         return None
 
     def _fill(self, tokens: Sequence[str]) -> None:
+        if len(self._cache) + len(tokens) > self.cache_limit:
+            self._cache.clear()
         todo: list[str] = []
         for token in dict.fromkeys(tokens):
             if token in self._cache:

@@ -72,6 +72,18 @@ def test_without_char_positions_a_char_goes_through_the_tokenizer(tiny_bert):
     )
 
 
+def test_the_piece_cache_stays_bounded_and_gives_the_same_pieces(tiny_bert):
+    fresh = SubwordTokenizer.load(tiny_bert, char_positions=False)
+    small = SubwordTokenizer.load(tiny_bert, char_positions=False)
+    small.cache_limit = 5
+    words = [f"paris{i}" for i in range(40)]
+    for first in range(0, len(words), 3):
+        chunk = words[first : first + 3]
+        assert small.encode(chunk) == fresh.encode(chunk)
+        assert len(small._cache) <= small.cache_limit
+    assert len(fresh._cache) == len(words)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     n=st.integers(1, 60),
