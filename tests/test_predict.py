@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 
@@ -75,6 +76,23 @@ def test_sentences_in_a_batch_of_mixed_lengths_match_gold(model_dir):
     texts = [example.text for example in EXAMPLES[:4]]  # each fits in one window
     predicted = load(model_dir).predict(texts, batch_size=3)
     assert [triples(e) for e in predicted] == gold_entities()[:4]
+
+
+def test_predict_runs_with_the_collector_paused_and_restores_it(model_dir, monkeypatch):
+    import nerkit.tasks.tagging.predictor as module
+
+    seen: list[bool] = []
+    real = module.tag_sequences
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "tag_sequences", spy)
+    predictor = load(model_dir)
+    assert gc.isenabled()
+    assert predictor.predict(["张三在北京"]) == load(model_dir).predict(["张三在北京"])
+    assert seen == [False, False] and gc.isenabled()
 
 
 def test_a_single_string_is_rejected_with_a_hint(model_dir):

@@ -45,6 +45,7 @@ from nerkit.artifacts import load_model
 from nerkit.data.schema import Schema
 from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.pipeline.directory import Manifest, read_manifest
+from nerkit.runtime import paused_gc
 from nerkit.tasks import get_task
 from nerkit.tasks.base import check_texts
 from nerkit.tasks.relations.attributes import VALUE_LABEL, carries
@@ -158,6 +159,7 @@ class PipelinePredictor:
             "members": {name: m.info() for name, m in members.items() if m is not None},
         }  # fmt: skip
 
+    @paused_gc()
     def predict(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[PipelineResult]:
         """Return the entities, relations and attributes of each text (see the module doc)."""
         texts = check_texts(texts, batch_size)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nerkit.defaults import BATCH_SIZE
+from nerkit.runtime import paused_gc
 from nerkit.tasks.base import LoadedPredictor, check_texts
 from nerkit.tasks.calibrated import probabilities_of
 from nerkit.tasks.classification.model import text_logits
@@ -71,6 +72,7 @@ class ClassificationPredictor(LoadedPredictor):
             for row in probabilities.tolist()
         ]
 
+    @paused_gc()
     def predict(
         self, texts: list[str], batch_size: int = BATCH_SIZE, top_k: int = 1
     ) -> list[list[TextLabel]]:

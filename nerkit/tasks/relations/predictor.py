@@ -33,6 +33,7 @@ from typing import Any
 
 from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.errors import NerkitError
+from nerkit.runtime import paused_gc
 from nerkit.tasks.base import LoadedModel, LoadedPredictor
 from nerkit.tasks.calibrated import probabilities_of
 from nerkit.tasks.relations.attributes import VALUE_LABEL, ScoredAttribute, carries, with_values
@@ -179,6 +180,7 @@ class RelationPredictor(LoadedPredictor):
             given = dict.fromkeys((h, t) if starts[h] <= starts[t] else (t, h) for h, t in given)
         return list(given)
 
+    @paused_gc()
     def predict(
         self, inputs: Any, batch_size: int = BATCH_SIZE, pairs: str = "all"
     ) -> list[list[ScoredRelation]]:
@@ -217,6 +219,7 @@ class RelationPredictor(LoadedPredictor):
         probabilities = probabilities_of(logits, self.temperature, model.multi_label)
         return list(zip(instances, probabilities.tolist(), strict=True))
 
+    @paused_gc()
     def predict_attributes(
         self, inputs: Any, values: Any = None, batch_size: int = BATCH_SIZE, pairs: str = "all"
     ) -> list[list[ScoredAttribute]]:
