@@ -50,6 +50,16 @@ def test_entity_mean_pooling_and_typed_markers_overfit(tmp_path):
     assert "<e1:PER>" in predictor.vocabs.tokens.to_list()
 
 
+def test_entity_start_max_pooling_overfits_and_ignores_padding(tmp_path):
+    predictor = _train(tmp_path, pooling="entity_start_max")
+    assert predicted_triples(predictor.predict(bare(PAIRS))) == triples(PAIRS)
+    # the max over the sentence must not see padding: batched equals one by one
+    together = predictor.predict(bare(PAIRS), batch_size=len(PAIRS))
+    alone = [predictor.predict([item])[0] for item in bare(PAIRS)]
+    for a, b in zip(together, alone, strict=True):
+        assert [r.score for r in a] == pytest.approx([r.score for r in b], abs=1e-5)
+
+
 def test_save_load_identical_and_batched_equals_one_by_one(tmp_path):
     predictor = _train(tmp_path)
     inputs = [*bare(PAIRS), ("没见过的人去了没见过的地方", [(0, 4, "PER"), (7, 12, "LOC")])]

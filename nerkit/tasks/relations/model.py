@@ -80,16 +80,21 @@ class RelationClassifier(CalibratedClassifier):
         self.token_encoder = TokenEncoder(config, vocab_sizes)
         dim = self.token_encoder.output_dim
         self.dropout = nn.Dropout(config.dropout)
-        self.projection = nn.Linear(2 * dim, len(labels))
+        parts = 3 if config.pooling == "entity_start_max" else 2
+        self.projection = nn.Linear(parts * dim, len(labels))
         self.init_calibration()
         self.precision = "fp32"
 
-    def pooled(self, states: Tensor, heads: Tensor, tails: Tensor) -> Tensor:
-        """Return the pair vectors (B, 2H) of token states (B, T, H)."""
-        if self.config.pooling == "entity_start":
-            rows = torch.arange(states.size(0), device=states.device)
-            return torch.cat([states[rows, heads[:, 0]], states[rows, tails[:, 0]]], dim=1)
-        return torch.cat([_entity_mean(states, heads), _entity_mean(states, tails)], dim=1)
+    def pooled(self, states: Tensor, heads: Tensor, tails: Tensor, mask: Tensor) -> Tensor:
+        """Return the pair vectors (B, 2H), or (B, 3H), of token states (B, T, H)."""
+        if self.config.pooling == "entity_mean":
+            return torch.cat([_entity_mean(states, heads), _entity_mean(states, tails)], dim=1)
+        rows = torch.arange(states.size(0), device=states.device)
+        starts = [states[rows, heads[:, 0]], states[rows, tails[:, 0]]]
+        if self.config.pooling == "entity_start_max":
+            padding = torch.finfo(states.dtype).min
+            starts.append(states.masked_fill(~mask.unsqueeze(2), padding).amax(dim=1))
+        return torch.cat(starts, dim=1)
 
     def logits(self, batch: PairBatch) -> Tensor:
         """Return the unnormalised class scores (B, C), float32 whatever the precision."""
@@ -97,7 +102,7 @@ class RelationClassifier(CalibratedClassifier):
         device = inputs.mask.device.type
         with torch.autocast(device, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             states = self.token_encoder(inputs)  # (B, T, H)
-            pooled = self.pooled(states, batch.heads, batch.tails)
+            pooled = self.pooled(states, batch.heads, batch.tails, inputs.mask)
             return self.projection(self.dropout(pooled)).float()
 
 
