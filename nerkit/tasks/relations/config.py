@@ -33,7 +33,8 @@ class RelationModelConfig(TokenModelConfig):
     `pooling`: `entity_start` concatenates the token states at the two
     start markers (Baldini Soares et al. 2019); `entity_mean` the means over the two entities'
     tokens; `entity_start_max` adds the maximum over every token state of the sentence
-    (the max pooling of BiLSTM relation models, Zhang et al. 2015) to the two start states. `no_relation`: the labels that mean "no relation" where they occur; scores exclude
+    (the max pooling of BiLSTM relation models, Zhang et al. 2015) to the two start states.
+    `no_relation`: the labels that mean "no relation" where they occur; scores exclude
     them and the predictor returns no relation for them. `pair_order`: `annotated` classifies
     each pair in the direction the data gives it (DeepKE, FinRE: the user names head and
     tail); `text` classifies each pair once, first entity as e1, and the direction becomes part
