@@ -4,7 +4,8 @@ Torch-free, so that the CLI can show them in ``--help`` without importing torch.
 measurement on the shipped tagger (docs/prediction.md, docs/serving.md): batches of 128 in
 bf16 (where the CPU computes it natively) were the fastest for `nerkit extract` and bring
 `Predictor.predict` in one process (with the garbage collector paused during a call) to
-97-100 % of it (72-75 % with fp32, batch 64 and the collector running).
+81-106 % of it in five runs, median 99 % (72-75 % with fp32, batch 64 and the collector
+running).
 """
 
 from __future__ import annotations
