@@ -44,6 +44,7 @@ import torch
 import transformers
 from torch import Tensor, nn
 
+from nerkit.encoders.added_pieces import add_pieces, extend_to_tokenizer
 from nerkit.encoders.config import PretrainedConfig
 from nerkit.errors import ConfigError
 from nerkit.runtime import bf16_is_native
@@ -88,6 +89,21 @@ class SubwordTokenizer:
         prefixes = ("▁", "##") if "▁" in self.vocab or _is_sentencepiece(self.vocab) else ("##",)
         self.prefixes = prefixes
         self._cache: dict[str, list[int]] = {}
+        self.added = self._added_tokens()
+
+    def _added_tokens(self) -> dict[str, int]:
+        """Return the tokens added to the vocabulary (`nerkit.encoders.added_pieces`)."""
+        specials = set(self.tokenizer.all_special_tokens)
+        added = self.tokenizer.get_added_vocab().items()
+        return {token: index for token, index in added if token not in specials}
+
+    def add_tokens(self, tokens: Sequence[str]) -> None:
+        """Make each of `tokens` one new piece of the vocabulary (never split or normalised)."""
+        self.tokenizer.add_tokens(list(tokens), special_tokens=True)
+        self.vocab = self.tokenizer.get_vocab()
+        self.added = self._added_tokens()
+        for token in tokens:
+            self._cache.pop(token, None)
 
     @classmethod
     def load(cls, name_or_path: str | Path, char_positions: bool) -> SubwordTokenizer:
@@ -111,7 +127,9 @@ class SubwordTokenizer:
         for token in dict.fromkeys(tokens):
             if token in self._cache:
                 continue
-            found = self._lookup(token) if self.char_positions and len(token) == 1 else None
+            found = self.added.get(token)
+            if found is None and self.char_positions and len(token) == 1:
+                found = self._lookup(token)
             if found is not None:
                 self._cache[token] = [found]
             else:
@@ -233,6 +251,8 @@ class PretrainedEncoder(nn.Module):
         self.stride = min(config.stride or max(1, self.window // 2), self.window)
         self._freeze(config)
         self._split = _split_model(self.transformer, config)
+        # a saved model's tokenizer may hold pieces added in training: give them their rows
+        extend_to_tokenizer(self.transformer, self.subwords.vocab, self._pieces_trainable)
         self._cache: dict[tuple[int, ...], Tensor] = {}
         self._cached_bytes = 0
         self.dropout = nn.Dropout(config.dropout)
@@ -252,6 +272,17 @@ class PretrainedEncoder(nn.Module):
             )
         for layer in list(layers)[: config.freeze_layers]:
             layer.requires_grad_(False)
+
+    @property
+    def _pieces_trainable(self) -> bool:
+        """Whether added pieces can learn: not when the embeddings run in a frozen prefix."""
+        return self._split is None
+
+    def add_tokens(self, tokens: Sequence[str]) -> list[str]:
+        """Add `tokens` the vocabulary lacks as one new piece each; return those added."""
+        added = add_pieces(self.transformer, self.subwords, tokens, self._pieces_trainable)
+        self._cache.clear()
+        return added
 
     def train(self, mode: bool = True) -> PretrainedEncoder:
         """Set training mode; a split model's frozen prefix always stays in eval mode."""

@@ -109,6 +109,13 @@ class TokenEncoder(nn.Module):
         """Return the pretrained encoder's `SubwordTokenizer`, or None for other encoders."""
         return getattr(self.encoder, "subwords", None) if self.embedder is None else None
 
+    def add_tokens(self, tokens: Sequence[str]) -> list[str]:
+        """Make `tokens` one piece each of a pretrained encoder's vocabulary; return those added.
+
+        Other encoders learn every training token in their own vocabulary: nothing to do.
+        """
+        return self.encoder.add_tokens(tokens) if self.subwords is not None else []
+
     def init_pretrained(self, inputs: TokenInputs) -> None:
         """Copy the prepared vectors in; give the vocabularies a pretrained encoder's tokenizer."""
         inputs.vocabs.subwords = self.subwords

@@ -28,8 +28,10 @@ class RelationModelConfig(TokenModelConfig):
     tail; `typed` writes the span labels the input carries into them ("<e1:PER>"), which is
     honest only when those labels are not derived from the gold relation (see
     docs/relations.md); `symbols` puts "$" around the head and "#" around the tail (R-BERT,
-    Wu & He 2019): characters a BERT vocabulary holds as single pieces, so the two start
-    markers are distinct tokens, where "<e1>" and "<e2>" both begin with the piece "<".
+    Wu & He 2019): characters a BERT vocabulary holds as single pieces. With a BERT-style
+    encoder the `untyped` and `typed` markers of the training pairs become new pieces of its
+    tokenizer (`nerkit.encoders.added_pieces`), so that "<e1>" and "<e2>" are not split into
+    pieces that both begin with "<".
     `pooling`: `entity_start` concatenates the token states at the two
     start markers (Baldini Soares et al. 2019); `entity_mean` the means over the two entities'
     tokens; `entity_start_max` adds the maximum over every token state of the sentence

@@ -36,6 +36,7 @@ __all__ = [
     "candidate_pairs",
     "directed_label",
     "marked_tokens",
+    "marker_tokens",
     "pair_instances",
     "split_directed",
 ]
@@ -179,6 +180,12 @@ def _crop(length: int, opens: tuple[int, int], closes: tuple[int, int], limit: i
     half = limit // 2
     kept = set(range(early, early + half)) | set(range(late, min(length, late + limit - half)))
     return sorted(kept)
+
+
+def marker_tokens(marked: Sequence[Marked]) -> list[str]:
+    """Return the distinct marker tokens of marked sequences, in order of appearance."""
+    found = (m.tokens[k] for m in marked for k in (*m.head, *m.tail))
+    return list(dict.fromkeys(found))
 
 
 def marked_tokens(example: Example, head: int, tail: int, config: RelationModelConfig) -> Marked:

@@ -42,6 +42,7 @@ from nerkit.tasks.relations.config import RelationModelConfig, RelationsConfig
 from nerkit.tasks.relations.data import (
     PairInstance,
     marked_tokens,
+    marker_tokens,
     pair_instances,
     split_directed,
 )
@@ -315,6 +316,8 @@ class RelationsTask:
             torch.manual_seed(config.train.seed)
             model = RelationClassifier(model_config, inputs.vocabs.sizes(), labels_list)
         model.token_encoder.init_pretrained(inputs)
+        if model_config.markers != "symbols":  # "$" and "#" are pieces of every vocabulary
+            model.token_encoder.add_tokens(marker_tokens(marked))
         vocabs = inputs.vocabs
         rows = encode_pairs(marked, vocabs, model_config)
         targets = _targets(instances, labels_list, model_config.multi_label)
