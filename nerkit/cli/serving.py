@@ -167,6 +167,13 @@ def extract(
     split_chars: Annotated[
         int, typer.Option(min=0, help="Split documents longer than this into sentences (0: never).")
     ] = SPLIT_CHARS,
+    pair_window: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Pipelines: relations also between entities up to this many sentences apart.",
+        ),
+    ] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,
     precision: Precision = PRECISION,
     runtime: Runtime = "torch",
@@ -185,6 +192,7 @@ def extract(
         shard_lines=shard_lines,
         batch_size=batch_size,
         split_chars=split_chars,
+        pair_window=pair_window,
         keep_text=keep_text,
         precision=precision,
         runtime=runtime,

@@ -31,6 +31,8 @@ class ExtractOptions:
         shard_lines: Documents per shard (the unit of progress and of resumption).
         batch_size: Sentences per model batch.
         split_chars: Documents longer than this are split into sentences; 0 never splits.
+        pair_window: Pipelines: relations also between entities up to this many sentence
+            pieces apart (0, the default: within a sentence; `nerkit.pipeline.documents`).
         keep_text: Copy each document's text into its output record.
         precision: ``fp32``, ``bf16`` or ``auto`` (bf16 where the CPU computes it natively).
         runtime: ``torch``, or ``onnx`` to run MODEL_DIR/model.onnx.
@@ -43,6 +45,7 @@ class ExtractOptions:
     shard_lines: int = SHARD_LINES
     batch_size: int = BATCH_SIZE
     split_chars: int = SPLIT_CHARS
+    pair_window: int = 0
     keep_text: bool = False
     precision: str = PRECISION
     runtime: str = "torch"
@@ -55,6 +58,8 @@ class ExtractOptions:
         for name in ("shard_lines", "batch_size"):
             if getattr(self, name) < 1:
                 raise NerkitError(f"{name} must be at least 1, got {getattr(self, name)!r}")
+        if self.pair_window < 0:
+            raise NerkitError(f"pair_window must be 0 or more, got {self.pair_window!r}")
         if self.precision not in PRECISION_CHOICES:
             raise NerkitError(f"precision must be fp32, bf16 or auto, got {self.precision!r}")
         if self.runtime not in RUNTIMES:

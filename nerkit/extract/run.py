@@ -1,7 +1,9 @@
 """`extract`: shards tagged in this process or by worker processes, then joined.
 
 `ShardTagger` tags one shard with one loaded predictor (sentence pieces of long documents,
-offsets shifted back) and writes it to the parts directory; worker processes each hold one.
+offsets shifted back; a pipeline's relations also across nearby pieces with `pair_window`,
+`nerkit.pipeline.documents`) and writes it to the parts directory; worker processes each
+hold one.
 """
 
 from __future__ import annotations
@@ -34,42 +36,65 @@ class ShardTagger:
 
         self.predictor = load(model_dir, precision=options.precision, runtime=options.runtime)
         self.parts, self.options = parts, options
+        if options.pair_window and self.predictor.task != "pipeline":
+            raise NerkitError(
+                f"pair_window is for pipelines (entities and relations); {model_dir} is a "
+                f"{self.predictor.task} model"
+            )
 
     def __call__(self, index: int, shard: list[dict[str, Any]]) -> tuple[int, int, int]:
         """Tag and write one shard; return (documents, sentences, characters)."""
         texts = [record.pop("_text") for record in shard]
         if self.predictor.task == "classification":  # labels of whole documents
             return self._classify(index, shard, texts)
+        if self.predictor.task == "pipeline":
+            return self._pipeline(index, shard, texts)
         pieces = [
             (i, start, end) for i, text in enumerate(texts) for start, end in self._split(text)
         ]
         found = self.predictor.predict(
             [texts[i][start:end] for i, start, end in pieces], batch_size=self.options.batch_size
         )
-        pipeline = self.predictor.task == "pipeline"
-        keys = ("entities", "relations", "attributes") if pipeline else ("entities",)
-        rows: list[dict[str, list[Any]]] = [{key: [] for key in keys} for _ in shard]
+        rows: list[dict[str, list[Any]]] = [{"entities": []} for _ in shard]
         for (i, start, _), piece in zip(pieces, found, strict=True):
-            outputs = piece.to_dict() if pipeline else {"entities": [e.to_dict() for e in piece]}
-            for key in keys:
-                rows[i][key].extend(_shifted(row, start) for row in outputs[key])
+            rows[i]["entities"].extend(_shifted(e.to_dict(), start) for e in piece)
+        return self._write(index, shard, texts, rows, len(pieces),
+                           sum(end - start for _, start, end in pieces))  # fmt: skip
+
+    def _pipeline(
+        self, index: int, shard: list[dict[str, Any]], texts: list[str]
+    ) -> tuple[int, int, int]:
+        from nerkit.pipeline.documents import predict_documents
+
+        pieces = [self._split(text) for text in texts]
+        found = predict_documents(self.predictor, texts, pieces, self.options.pair_window,
+                                  self.options.batch_size)  # fmt: skip
+        rows = [result.to_dict() for result in found]
+        return self._write(index, shard, texts, rows, sum(len(p) for p in pieces),
+                           sum(end - start for p in pieces for start, end in p))  # fmt: skip
+
+    def _write(
+        self,
+        index: int,
+        shard: list[dict[str, Any]],
+        texts: list[str],
+        rows: list[dict[str, list[Any]]],
+        sentences: int,
+        characters: int,
+    ) -> tuple[int, int, int]:
         for record, text, doc_rows in zip(shard, texts, rows, strict=True):
             if self.options.keep_text:
                 record["text"] = text
             record.update(doc_rows)
         write_shard(self.parts, index, shard)
-        return len(shard), len(pieces), sum(end - start for _, start, end in pieces)
+        return len(shard), sentences, characters
 
     def _classify(
         self, index: int, shard: list[dict[str, Any]], texts: list[str]
     ) -> tuple[int, int, int]:
         found = self.predictor.predict(texts, batch_size=self.options.batch_size)
-        for record, text, labels in zip(shard, texts, found, strict=True):
-            if self.options.keep_text:
-                record["text"] = text
-            record["labels"] = [label.to_dict() for label in labels]
-        write_shard(self.parts, index, shard)
-        return len(shard), len(shard), sum(len(text) for text in texts)
+        rows = [{"labels": [label.to_dict() for label in labels]} for labels in found]
+        return self._write(index, shard, texts, rows, len(shard), sum(len(t) for t in texts))
 
     def _split(self, text: str) -> list[tuple[int, int]]:
         if self.options.split_chars and len(text) > self.options.split_chars:
@@ -79,15 +104,8 @@ class ShardTagger:
 
 
 def _shifted(row: dict[str, Any], offset: int) -> dict[str, Any]:
-    """Return an output row (entity, relation or attribute dict) with its offsets moved.
-
-    Entities have start and end; relations and attributes hold entity dicts (head, tail;
-    entity, value), shifted the same way.
-    """
-    if "start" in row:
-        return {**row, "start": row["start"] + offset, "end": row["end"] + offset}
-    return {key: _shifted(value, offset) if isinstance(value, dict) else value
-            for key, value in row.items()}  # fmt: skip
+    """Return an entity dict with its offsets moved."""
+    return {**row, "start": row["start"] + offset, "end": row["end"] + offset}
 
 
 # Worker processes hold their tagger here: set once by the pool initializer, per process.

@@ -37,7 +37,8 @@ classified in one batched relation call (`RelationPredictor.predict(..., pairs="
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,7 @@ class PipelinePredictor:
         """Return the entities, relations and attributes of each text (see the module doc)."""
         texts = check_texts(texts, batch_size)
         entities = self.ner.predict(texts, batch_size=batch_size)
-        relations = self._relations(texts, entities, batch_size)
+        relations = self.relations_of(texts, entities, batch_size)
         attributes = self._attributes(texts, entities, batch_size)
         return [
             PipelineResult(list(e), r, a)
@@ -184,13 +185,23 @@ class PipelinePredictor:
         pairs = candidate_pairs(typed if self.typed else given, self.schema, order)
         return Example(text, spans, relations=tuple(Relation(h, t, "?") for h, t in pairs))
 
-    def _relations(
-        self, texts: list[str], entities: list[list[Entity]], batch_size: int
+    def relations_of(
+        self,
+        texts: list[str],
+        entities: list[list[Entity]],
+        batch_size: int = BATCH_SIZE,
+        keep: Callable[[int, int, int], bool] | None = None,
     ) -> list[list[ScoredRelation]]:
-        """Return the relations of every text: one batched call over all candidate pairs."""
+        """Return the relations among given entities of every text: one batched call over all
+        candidate pairs; `keep(text index, head, tail)`, when given, drops candidates first."""
         if self.relations is None:
             return [[] for _ in texts]
         inputs = [self.candidates(t, e) for t, e in zip(texts, entities, strict=True)]
+        if keep is not None:
+            inputs = [
+                replace(x, relations=tuple(r for r in x.relations if keep(k, r.head, r.tail)))
+                for k, x in enumerate(inputs)
+            ]
         self.pairs_classified += sum(len(x.relations) for x in inputs)
         if not any(x.relations for x in inputs):
             return [[] for _ in texts]
