@@ -171,7 +171,7 @@ def extract(
         int,
         typer.Option(
             min=0,
-            help="Pipelines: relations also between entities up to this many sentences apart.",
+            help="Pipelines: relations and attributes also across up to this many sentences.",
         ),
     ] = 0,
     progress: Annotated[bool, typer.Option(help="Show a progress bar on a terminal.")] = True,

@@ -31,8 +31,9 @@ class ExtractOptions:
         shard_lines: Documents per shard (the unit of progress and of resumption).
         batch_size: Sentences per model batch.
         split_chars: Documents longer than this are split into sentences; 0 never splits.
-        pair_window: Pipelines: relations also between entities up to this many sentence
-            pieces apart (0, the default: within a sentence; `nerkit.pipeline.documents`).
+        pair_window: Pipelines: relations and attributes also between entities (and values)
+            up to this many sentence pieces apart (0, the default: within a sentence;
+            `nerkit.pipeline.documents`).
         keep_text: Copy each document's text into its output record.
         precision: ``fp32``, ``bf16`` or ``auto`` (bf16 where the CPU computes it natively).
         runtime: ``torch``, or ``onnx`` to run MODEL_DIR/model.onnx.

@@ -4,11 +4,12 @@
 tags each piece once. Relations are then classified in *contexts*: a piece alone (its own
 pairs, exactly what `PipelinePredictor.predict` gives for that piece's text), and, with
 `window` w > 0, every span of consecutive pieces a..b with 0 < b - a <= w, in which only the
-pairs with one entity in piece a and the other in piece b are classified. Each pair is thus
-classified once, in the shortest text holding both entities, and the relation model reads
-that text (a longer one keeps a window around both entities, `model.max_length`). The
-schema prunes the pairs of every context as it does for a single text. Attributes (entity,
-value) stay within a piece. All offsets in the results index the document.
+pairs with one entity in piece a and the other in piece b are classified; attributes the
+same way: an entity of piece a with a value of piece b, and the reverse (the value tagger
+also reads the pieces near a piece whose entities can carry an attribute). Each pair is
+thus classified once, in the shortest text holding both, and the model reads that text (a
+longer one keeps a window around both, `model.max_length`). The schema prunes the pairs of
+every context as it does for a single text. All offsets in the results index the document.
 
 The cost of a document with n pieces grows with the schema-allowed pairs of n * (w + 1)
 contexts; `window=0` (the default) adds nothing to piece-by-piece prediction.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from nerkit.defaults import BATCH_SIZE
 from nerkit.pipeline.predictor import PipelinePredictor, PipelineResult
@@ -29,17 +31,25 @@ __all__ = ["predict_documents"]
 
 @dataclass(frozen=True)
 class _Context:
-    """Pieces first..last of one document: the text from the first's start to the last's end."""
+    """Pieces a..b (a < b) of one document: the text from a's start to b's end."""
 
     document: int
     offset: int  # of the context in the document
     text: str
-    entities: list[Entity]  # context offsets: piece `first`'s entities, then piece `last`'s
-    split: int  # entities[:split] lie in piece `first`; a cross context pairs across it
+    first: list[Entity]  # piece a's entities, context offsets
+    last: list[Entity]  # piece b's entities
+    first_values: dict[tuple[int, int], Entity]  # piece a's candidate values by range
+    last_values: dict[tuple[int, int], Entity]
 
 
 def _moved(entity: Entity, offset: int) -> Entity:
     return replace(entity, start=entity.start + offset, end=entity.end + offset)
+
+
+def _values_moved(
+    values: dict[tuple[int, int], Entity], offset: int
+) -> dict[tuple[int, int], Entity]:
+    return {(a + offset, b + offset): _moved(v, offset) for (a, b), v in values.items()}
 
 
 def _relation_moved(relation: ScoredRelation, offset: int) -> ScoredRelation:
@@ -51,23 +61,35 @@ def _attribute_moved(attribute: ScoredAttribute, offset: int) -> ScoredAttribute
                    value=_moved(attribute.value, offset))  # fmt: skip
 
 
-def _cross_contexts(
+def _contexts(
     texts: Sequence[str],
     pieces: Sequence[Sequence[tuple[int, int]]],
-    found: list[list[list[Entity]]],
+    entities: list[list[list[Entity]]],
+    values: list[list[dict[tuple[int, int], Entity]]],
     window: int,
 ) -> list[_Context]:
+    """Return the contexts of pieces a < b at most `window` apart that hold an entity each
+    (or an entity and a value)."""
     contexts = []
     for d, (text, spans) in enumerate(zip(texts, pieces, strict=True)):
         for a in range(len(spans)):
             for b in range(a + 1, min(len(spans), a + window + 1)):
-                if not (found[d][a] and found[d][b]):
+                ea, eb = entities[d][a], entities[d][b]
+                if not (ea and (eb or values[d][b])) and not (eb and values[d][a]):
                     continue
                 start, end = spans[a][0], spans[b][1]
-                first = [_moved(e, spans[a][0] - start) for e in found[d][a]]
-                last = [_moved(e, spans[b][0] - start) for e in found[d][b]]
-                contexts.append(_Context(d, start, text[start:end], first + last, len(first)))
+                shift_a, shift_b = spans[a][0] - start, spans[b][0] - start
+                contexts.append(_Context(
+                    d, start, text[start:end],
+                    [_moved(e, shift_a) for e in ea], [_moved(e, shift_b) for e in eb],
+                    _values_moved(values[d][a], shift_a), _values_moved(values[d][b], shift_b),
+                ))  # fmt: skip
     return contexts
+
+
+def _near(flags: list[bool], window: int) -> list[bool]:
+    """Return, per piece, whether a flagged piece is at most `window` pieces away."""
+    return [any(flags[max(0, k - window) : k + window + 1]) for k in range(len(flags))]
 
 
 def predict_documents(
@@ -80,32 +102,58 @@ def predict_documents(
     """Return each document's entities, relations and attributes (see the module doc).
 
     `pieces[d]` are the (start, end) character ranges of document d's pieces, in order;
-    `window` is how many pieces apart the two entities of a relation may be.
+    `window` is how many pieces apart an entity and what it is paired with may be.
     """
     if window < 0:
         raise ValueError(f"window must be 0 or more, got {window!r}")
     flat = [(d, start, end) for d, spans in enumerate(pieces) for start, end in spans]
     piece_texts = [texts[d][start:end] for d, start, end in flat]
-    per_piece = pipeline.predict(piece_texts, batch_size=batch_size)
+    found = pipeline.ner.predict(piece_texts, batch_size=batch_size)
+    relations = pipeline.relations_of(piece_texts, found, batch_size)
+    carrying = [any(pipeline.carries(e) for e in entities) for entities in found]
+    wanted = []  # a piece's values are needed when a carrying entity is `window` pieces away
+    for d in range(len(texts)):
+        wanted += _near([carrying[k] for k, f in enumerate(flat) if f[0] == d], window)
+    values = pipeline.values_of(piece_texts, found, wanted, batch_size)
+    attributes = pipeline.attributes_of(piece_texts, found, values, batch_size)
     results = [PipelineResult([], [], []) for _ in texts]
-    found: list[list[list[Entity]]] = [[] for _ in texts]
-    for (d, start, _), piece in zip(flat, per_piece, strict=True):
-        found[d].append(piece.entities)
-        results[d].entities.extend(_moved(e, start) for e in piece.entities)
-        results[d].relations.extend(_relation_moved(r, start) for r in piece.relations)
-        results[d].attributes.extend(_attribute_moved(a, start) for a in piece.attributes)
-    if window and pipeline.relations is not None:
-        contexts = _cross_contexts(texts, pieces, found, window)
-
-        def across(k: int, head: int, tail: int) -> bool:
-            split = contexts[k].split
-            return (head < split) != (tail < split)
-
-        relations = pipeline.relations_of(
-            [c.text for c in contexts], [c.entities for c in contexts], batch_size, keep=across
-        )
-        for context, found_relations in zip(contexts, relations, strict=True):
-            results[context.document].relations.extend(
-                _relation_moved(r, context.offset) for r in found_relations
-            )
+    by_document: tuple[list[list[Any]], ...] = ([[] for _ in texts], [[] for _ in texts])
+    for k, (d, start, _) in enumerate(flat):
+        by_document[0][d].append(found[k])
+        by_document[1][d].append(values[k])
+        results[d].entities.extend(_moved(e, start) for e in found[k])
+        results[d].relations.extend(_relation_moved(r, start) for r in relations[k])
+        results[d].attributes.extend(_attribute_moved(a, start) for a in attributes[k])
+    if window:
+        _across(pipeline, _contexts(texts, pieces, *by_document, window), results, batch_size)
     return results
+
+
+def _across(
+    pipeline: PipelinePredictor,
+    contexts: list[_Context],
+    results: list[PipelineResult],
+    batch_size: int,
+) -> None:
+    """Add the relations and attributes of the cross-piece pairs of `contexts` to `results`."""
+
+    def across(k: int, head: int, tail: int) -> bool:
+        split = len(contexts[k].first)
+        return (head < split) != (tail < split)
+
+    texts = [c.text for c in contexts]
+    relations = pipeline.relations_of(
+        texts, [c.first + c.last for c in contexts], batch_size, keep=across
+    )
+    # attributes: piece a's entities with piece b's values, and b's entities with a's values
+    attributes = pipeline.attributes_of(
+        texts + texts,
+        [c.first for c in contexts] + [c.last for c in contexts],
+        [c.last_values for c in contexts] + [c.first_values for c in contexts],
+        batch_size,
+    )
+    for k, context in enumerate(contexts):
+        found = results[context.document]
+        found.relations.extend(_relation_moved(r, context.offset) for r in relations[k])
+        for a in attributes[k] + attributes[k + len(contexts)]:
+            found.attributes.append(_attribute_moved(a, context.offset))

@@ -225,26 +225,56 @@ class PipelinePredictor:
         """Return the attributes of every text's entities (see "Attributes" in the module doc)."""
         if self.attributes is None or self.values is None:
             return [[] for _ in texts]
-        schema = self.attributes.schema
-        carrying = [sum(carries(schema, e.label) for e in ents) for ents in entities]
-        tagged = [i for i, count in enumerate(carrying) if count]  # the value tagger's texts
+        wanted = [any(self.carries(e) for e in text_entities) for text_entities in entities]
+        values = self.values_of(texts, entities, wanted, batch_size)
+        return self.attributes_of(texts, entities, values, batch_size)
+
+    def carries(self, entity: Entity) -> bool:
+        """Return True when the attribute model's schema lets `entity`'s type carry one."""
+        return self.attributes is not None and carries(self.attributes.schema, entity.label)
+
+    def values_of(
+        self,
+        texts: list[str],
+        entities: list[list[Entity]],
+        wanted: list[bool],
+        batch_size: int = BATCH_SIZE,
+    ) -> list[dict[tuple[int, int], Entity]]:
+        """Return the candidate values of the `wanted` texts by range ({} for the others):
+        the value tagger's spans, less those equal to an entity's range of that text."""
+        if self.values is None:
+            return [{} for _ in texts]
+        tagged = [i for i, want in enumerate(wanted) if want]  # the value tagger's texts
         values: list[list[Entity]] = [[] for _ in texts]
         found_values = self.values.predict([texts[i] for i in tagged], batch_size=batch_size)
         for i, text_values in zip(tagged, found_values, strict=True):
             values[i] = text_values
-        candidates = [_candidate_values(e, v) for e, v in zip(entities, values, strict=True)]
-        self.pairs_classified += sum(len(c) * n for c, n in zip(candidates, carrying, strict=True))
-        if not any(candidates):
+        return [_candidate_values(e, v) for e, v in zip(entities, values, strict=True)]
+
+    def attributes_of(
+        self,
+        texts: list[str],
+        entities: list[list[Entity]],
+        values: list[dict[tuple[int, int], Entity]],
+        batch_size: int = BATCH_SIZE,
+    ) -> list[list[ScoredAttribute]]:
+        """Return the attributes of every (entity, value) pair of each text whose entity's type
+        can carry one: one batched call to the attribute model."""
+        if self.attributes is None:
+            return [[] for _ in texts]
+        carrying = [sum(self.carries(e) for e in ents) for ents in entities]
+        self.pairs_classified += sum(len(c) * n for c, n in zip(values, carrying, strict=True))
+        if not any(c and n for c, n in zip(values, carrying, strict=True)):
             return [[] for _ in texts]
         inputs = [
             Example(text, tuple(Span(e.start, e.end, e.label) for e in text_entities))
             for text, text_entities in zip(texts, entities, strict=True)
         ]
         found = self.attributes.predict_attributes(
-            inputs, values=[list(c) for c in candidates], batch_size=batch_size
+            inputs, values=[list(c) for c in values], batch_size=batch_size
         )
         results = []
-        for text_entities, text_values, attributes in zip(entities, candidates, found, strict=True):
+        for text_entities, text_values, attributes in zip(entities, values, found, strict=True):
             by_range = {(e.start, e.end): e for e in text_entities}
             results.append([
                 ScoredAttribute(

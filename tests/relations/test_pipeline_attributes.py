@@ -203,3 +203,26 @@ def test_server_extract_returns_the_attributes(ae_pipeline):
         model = client.get("/model").json()
         assert model["info"]["attributes"] == ["上映时间", "民族", "身高"]
         assert model["info"]["schema"] is None
+
+
+def test_attributes_pair_entities_and_values_of_neighbouring_pieces(ae_pipeline):
+    from nerkit.data.sentences import split_sentences
+    from nerkit.pipeline.documents import predict_documents
+
+    predictor = nerkit.load(ae_pipeline, precision="fp32")
+    document = "王刚身高180厘米\n李明，男，回族"  # two pieces: split at the line break
+    pieces = split_sentences(document)
+    counts = []
+    results = []
+    for window in (0, 1):
+        before = predictor.pairs_classified
+        results += predict_documents(predictor, [document], [pieces], window=window)
+        counts.append(predictor.pairs_classified - before)
+    within, across = results
+    assert _triples([within]) == [{("王刚", "身高", "180厘米"), ("李明", "民族", "回族")}]
+    # 王刚 with 回族 and 李明 with 180厘米: two more pairs, classified once each
+    assert counts == [2, 4]
+    assert _triples([within])[0] <= _triples([across])[0]
+    for found in across.attributes:
+        for span in (found.entity, found.value):
+            assert document[span.start : span.end] == span.text
