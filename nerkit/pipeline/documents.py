@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from nerkit.defaults import BATCH_SIZE
 from nerkit.pipeline.predictor import PipelinePredictor, PipelineResult
@@ -110,22 +109,26 @@ def predict_documents(
     piece_texts = [texts[d][start:end] for d, start, end in flat]
     found = pipeline.ner.predict(piece_texts, batch_size=batch_size)
     relations = pipeline.relations_of(piece_texts, found, batch_size)
+    owned: list[list[int]] = [[] for _ in texts]  # the flat indices of each document's pieces
+    for k, (d, _, _) in enumerate(flat):
+        owned[d].append(k)
     carrying = [any(pipeline.carries(e) for e in entities) for entities in found]
-    wanted = []  # a piece's values are needed when a carrying entity is `window` pieces away
-    for d in range(len(texts)):
-        wanted += _near([carrying[k] for k, f in enumerate(flat) if f[0] == d], window)
+    wanted = [False] * len(flat)  # values are needed up to `window` pieces from a carrier
+    for ks in owned:
+        for k, near in zip(ks, _near([carrying[k] for k in ks], window), strict=True):
+            wanted[k] = near
     values = pipeline.values_of(piece_texts, found, wanted, batch_size)
     attributes = pipeline.attributes_of(piece_texts, found, values, batch_size)
     results = [PipelineResult([], [], []) for _ in texts]
-    by_document: tuple[list[list[Any]], ...] = ([[] for _ in texts], [[] for _ in texts])
     for k, (d, start, _) in enumerate(flat):
-        by_document[0][d].append(found[k])
-        by_document[1][d].append(values[k])
         results[d].entities.extend(_moved(e, start) for e in found[k])
         results[d].relations.extend(_relation_moved(r, start) for r in relations[k])
         results[d].attributes.extend(_attribute_moved(a, start) for a in attributes[k])
     if window:
-        _across(pipeline, _contexts(texts, pieces, *by_document, window), results, batch_size)
+        entities = [[found[k] for k in ks] for ks in owned]
+        piece_values = [[values[k] for k in ks] for ks in owned]
+        contexts = _contexts(texts, pieces, entities, piece_values, window)
+        _across(pipeline, contexts, results, batch_size)
     return results
 
 
