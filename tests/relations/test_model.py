@@ -50,8 +50,9 @@ def test_entity_mean_pooling_and_typed_markers_overfit(tmp_path):
     assert "<e1:PER>" in predictor.vocabs.tokens.to_list()
 
 
-def test_entity_start_max_pooling_overfits_and_ignores_padding(tmp_path):
-    predictor = _train(tmp_path, pooling="entity_start_max")
+@pytest.mark.parametrize("pooling", ["entity_start_max", "entity_start_attention"])
+def test_sentence_pooling_overfits_and_ignores_padding(tmp_path, pooling):
+    predictor = _train(tmp_path, pooling=pooling)
     assert predicted_triples(predictor.predict(bare(PAIRS))) == triples(PAIRS)
     # the max over the sentence must not see padding: batched equals one by one
     together = predictor.predict(bare(PAIRS), batch_size=len(PAIRS))

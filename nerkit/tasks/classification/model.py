@@ -19,13 +19,13 @@ from torch import Tensor, nn
 
 from nerkit.data.tokenize import tokenize
 from nerkit.encoders.features import Batch, Instance, Vocabs, collate, featurize
+from nerkit.encoders.pooling import Pooling
 from nerkit.encoders.token import TokenEncoder
 from nerkit.tasks.calibrated import CalibratedClassifier, sorted_logits
 from nerkit.tasks.classification.config import ClassifierConfig
 
 __all__ = [
     "ClassBatch",
-    "Pooling",
     "TextClassifier",
     "collate_texts",
     "encode_texts",
@@ -43,32 +43,6 @@ class ClassBatch:
 
     def __len__(self) -> int:
         return len(self.inputs)
-
-
-class Pooling(nn.Module):
-    """One vector per text from token states: max, mean, attention or first token."""
-
-    def __init__(self, kind: str, dim: int) -> None:
-        super().__init__()
-        self.kind = kind
-        self.query = nn.Linear(dim, 1) if kind == "attention" else None
-
-    def forward(self, states: Tensor, mask: Tensor) -> Tensor:
-        """Return (B, H) from states (B, T, H) and mask (B, T)."""
-        match self.kind:
-            case "max":
-                return states.masked_fill(~mask.unsqueeze(2), float("-inf")).max(dim=1).values
-            case "mean":
-                weights = mask.unsqueeze(2).to(states.dtype)
-                return (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
-            case "attention":
-                assert self.query is not None
-                scores = self.query(states).squeeze(2).masked_fill(~mask, float("-inf"))
-                weights = scores.softmax(dim=1).unsqueeze(2)  # (B, T, 1)
-                return (states * weights).sum(dim=1)
-            case "first":
-                return states[:, 0]
-        raise AssertionError(f"unhandled pooling {self.kind!r}")
 
 
 class TextClassifier(CalibratedClassifier):

@@ -35,7 +35,9 @@ class RelationModelConfig(TokenModelConfig):
     `pooling`: `entity_start` concatenates the token states at the two
     start markers (Baldini Soares et al. 2019); `entity_mean` the means over the two entities'
     tokens; `entity_start_max` adds the maximum over every token state of the sentence
-    (the max pooling of BiLSTM relation models, Zhang et al. 2015) to the two start states.
+    (the max pooling of BiLSTM relation models, Zhang et al. 2015) to the two start states;
+    `entity_start_attention` adds an attention-weighted mean of them instead (a learned query
+    scores every token, as in Att-BLSTM, Zhou et al. 2016).
     `no_relation`: the labels that mean "no relation" where they occur; scores exclude
     them and the predictor returns no relation for them. `pair_order`: `annotated` classifies
     each pair in the direction the data gives it (DeepKE, FinRE: the user names head and
@@ -53,7 +55,9 @@ class RelationModelConfig(TokenModelConfig):
     """
 
     markers: Literal["untyped", "typed", "symbols"] = "untyped"
-    pooling: Literal["entity_start", "entity_mean", "entity_start_max"] = "entity_start"
+    pooling: Literal[
+        "entity_start", "entity_mean", "entity_start_max", "entity_start_attention"
+    ] = "entity_start"
     no_relation: tuple[str, ...] = DEFAULT_NO_RELATION
     pair_order: Literal["annotated", "text"] = "annotated"
     negative_pairs: bool = False

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from nerkit.encoders.features import Batch, Instance, Vocabs, collate, featurize
+from nerkit.encoders.pooling import Pooling
 from nerkit.encoders.token import TokenEncoder
 from nerkit.tasks.calibrated import CalibratedClassifier, sorted_logits
 from nerkit.tasks.relations.config import RelationModelConfig
@@ -80,7 +81,11 @@ class RelationClassifier(CalibratedClassifier):
         self.token_encoder = TokenEncoder(config, vocab_sizes)
         dim = self.token_encoder.output_dim
         self.dropout = nn.Dropout(config.dropout)
-        parts = 3 if config.pooling == "entity_start_max" else 2
+        # the whole marked sentence pooled beside the two start states
+        sentence = {"entity_start_max": "max", "entity_start_attention": "attention"}
+        kind = sentence.get(config.pooling)
+        self.sentence = Pooling(kind, dim) if kind is not None else None
+        parts = 3 if self.sentence is not None else 2
         self.projection = nn.Linear(parts * dim, len(labels))
         self.init_calibration()
         self.precision = "fp32"
@@ -91,9 +96,8 @@ class RelationClassifier(CalibratedClassifier):
             return torch.cat([_entity_mean(states, heads), _entity_mean(states, tails)], dim=1)
         rows = torch.arange(states.size(0), device=states.device)
         starts = [states[rows, heads[:, 0]], states[rows, tails[:, 0]]]
-        if self.config.pooling == "entity_start_max":
-            padding = torch.finfo(states.dtype).min
-            starts.append(states.masked_fill(~mask.unsqueeze(2), padding).amax(dim=1))
+        if self.sentence is not None:
+            starts.append(self.sentence(states, mask))
         return torch.cat(starts, dim=1)
 
     def logits(self, batch: PairBatch) -> Tensor:
