@@ -8,6 +8,7 @@ hold one.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import shutil
@@ -27,6 +28,8 @@ from nerkit.extract.reading import in_shards, read_records
 
 __all__ = ["ShardTagger", "extract"]
 
+logger = logging.getLogger(__name__)
+
 
 class ShardTagger:
     """Tags shards of records with one loaded predictor and writes them to the parts dir."""
@@ -41,6 +44,16 @@ class ShardTagger:
                 f"pair_window is for pipelines (entities and relations); {model_dir} is a "
                 f"{self.predictor.task} model"
             )
+        if options.pair_window:
+            from nerkit.pipeline.documents import says_no_relation
+
+            if not says_no_relation(self.predictor):
+                logger.warning(
+                    "%s: the relation model was trained without no-relation pairs, so every "
+                    "pair across sentences gets a relation (train it with "
+                    "model.negative_pairs: true for --pair-window)",
+                    model_dir,
+                )
 
     def __call__(self, index: int, shard: list[dict[str, Any]]) -> tuple[int, int, int]:
         """Tag and write one shard; return (documents, sentences, characters)."""

@@ -17,7 +17,7 @@ from nerkit.cli import app
 from nerkit.data.sentences import split_sentences
 from nerkit.errors import NerkitError
 from nerkit.extract import ExtractOptions, extract
-from nerkit.pipeline.documents import predict_documents
+from nerkit.pipeline.documents import predict_documents, says_no_relation
 from relations import test_pipeline as built
 from relations.test_pipeline import TEXTS
 
@@ -76,7 +76,9 @@ def test_window_one_adds_the_pairs_of_neighbouring_pieces_once_each(pipeline_dir
         predict_documents(pipeline, [DOCUMENT], [pieces], window=-1)
 
 
-def test_extract_pair_window_writes_relations_across_sentences(pipeline_dir, members, tmp_path):
+def test_extract_pair_window_writes_relations_across_sentences(
+    pipeline_dir, members, tmp_path, caplog
+):
     source = tmp_path / "in.txt"
     source.write_text(DOCUMENT + "\n", encoding="utf-8")
 
@@ -88,7 +90,10 @@ def test_extract_pair_window_writes_relations_across_sentences(pipeline_dir, mem
     pipeline = nerkit.load(pipeline_dir)
     pieces = split_sentences(DOCUMENT)
     [expected] = predict_documents(pipeline, [DOCUMENT], [pieces], window=1)
-    [row] = run(1, "across.jsonl")
+    with caplog.at_level("WARNING"):
+        [row] = run(1, "across.jsonl")
+    # the tiny relation model has no no-relation class: every cross pair gets a relation
+    assert "trained without no-relation pairs" in caplog.text and not says_no_relation(pipeline)
     assert {(r["head"]["start"], r["head"]["end"], r["tail"]["start"], r["tail"]["end"],
              r["label"]) for r in row["relations"]} == _rows(expected.relations)  # fmt: skip
     assert len(row["relations"]) > len(run(0, "within.jsonl")[0]["relations"])
