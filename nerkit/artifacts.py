@@ -336,6 +336,9 @@ def member_dirs(source: Path | str | Sequence[Path | str]) -> list[Path]:
         ) from None
 
 
+SHARED_METADATA = ("schema",)
+
+
 def load_ensemble(source: Path | str | Sequence[Path | str]) -> LoadedModel:
     """Return the members of an ensemble as one loaded model, like `load_model`.
 
@@ -356,6 +359,8 @@ def load_ensemble(source: Path | str | Sequence[Path | str]) -> LoadedModel:
         numbered = ", ".join(f"{k} = {path}" for k, path in enumerate(paths, start=1))
         raise ArtifactError(f"{error} [members: {numbered}]") from None
     metadata = {
+        # what the members share and a predictor reads (a relation model's schema)
+        **{key: first.metadata[key] for key in SHARED_METADATA if key in first.metadata},
         "task": first.config.task,
         "kind": "ensemble",
         "name": f"ensemble of {len(paths)}: " + ", ".join(p.resolve().name for p in paths),

@@ -144,15 +144,12 @@ def test_one_label_per_text_is_required_unless_multi_label(tmp_path):
         nerkit.train(config, str(tmp_path / "x"), progress=False)
 
 
-def test_classifiers_do_not_export_to_onnx_or_ensemble(tmp_path):
+def test_classifiers_do_not_export_to_onnx(tmp_path):
     _train(tmp_path)
-    from nerkit.artifacts import save_ensemble
     from nerkit.export import export_onnx
 
     with pytest.raises(NerkitError, match="ONNX export covers tagging models"):
         export_onnx(tmp_path / "model")
-    with pytest.raises(NerkitError, match="ensembles of classification models"):
-        save_ensemble(tmp_path / "ens", [tmp_path / "model", tmp_path / "model"])
 
 
 def test_predicted_labels_and_the_fitted_threshold():

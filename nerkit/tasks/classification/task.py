@@ -207,8 +207,10 @@ class ClassificationTask:
         return ClassificationPredictor(loaded, path, precision)
 
     def ensemble(self, members: Sequence[LoadedModel]) -> Any:
-        """Raise ArtifactError: ensembles are built for taggers only."""
-        raise ArtifactError("ensembles of classification models are not supported")
+        """Return the `CalibratedEnsemble` of text classifiers trained from one config."""
+        from nerkit.tasks.ensemble import calibrated_ensemble
+
+        return calibrated_ensemble(members, "classification")
 
 
 TASK = ClassificationTask()

@@ -360,8 +360,10 @@ class RelationsTask:
         return RelationPredictor(loaded, path, precision)
 
     def ensemble(self, members: Sequence[LoadedModel]) -> Any:
-        """Raise ArtifactError: ensembles are built for taggers only."""
-        raise ArtifactError("ensembles of relation models are not supported")
+        """Return the `CalibratedEnsemble` of relation models trained from one config."""
+        from nerkit.tasks.ensemble import calibrated_ensemble
+
+        return calibrated_ensemble(members, "relation")
 
 
 TASK = RelationsTask()
