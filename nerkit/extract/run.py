@@ -39,21 +39,25 @@ class ShardTagger:
 
         self.predictor = load(model_dir, precision=options.precision, runtime=options.runtime)
         self.parts, self.options = parts, options
-        if options.pair_window and self.predictor.task != "pipeline":
+        if options.pair_window:
+            self._check_pair_window(model_dir)
+
+    def _check_pair_window(self, model_dir: Path) -> None:
+        """Refuse `pair_window` for a model that is no pipeline; warn where it misleads."""
+        from nerkit.pipeline.documents import says_no_relation
+
+        if self.predictor.task != "pipeline":
             raise NerkitError(
                 f"pair_window is for pipelines (entities and relations); {model_dir} is a "
                 f"{self.predictor.task} model"
             )
-        if options.pair_window:
-            from nerkit.pipeline.documents import says_no_relation
-
-            if not says_no_relation(self.predictor):
-                logger.warning(
-                    "%s: the relation model was trained without no-relation pairs, so every "
-                    "pair across sentences gets a relation (train it with "
-                    "model.negative_pairs: true for --pair-window)",
-                    model_dir,
-                )
+        if not says_no_relation(self.predictor):
+            logger.warning(
+                "%s: the relation model was trained without no-relation pairs, so every "
+                "pair across sentences gets a relation (train it with "
+                "model.negative_pairs: true for --pair-window)",
+                model_dir,
+            )
 
     def __call__(self, index: int, shard: list[dict[str, Any]]) -> tuple[int, int, int]:
         """Tag and write one shard; return (documents, sentences, characters)."""

@@ -2,7 +2,7 @@
 
 `nerkit extract` cuts long documents into sentence pieces (`--split-chars`). The NER member
 tags each piece once. Relations are then classified in *contexts*: a piece alone (its own
-pairs, exactly what `PipelinePredictor.predict` gives for that piece's text), and, with
+pairs; `PipelinePredictor.predict` is this with each text one piece), and, with
 `window` w > 0, every span of consecutive pieces a..b with 0 < b - a <= w, in which only the
 pairs with one entity in piece a and the other in piece b are classified; attributes the
 same way: an entity of piece a with a value of piece b, and the reverse (the value tagger
@@ -54,6 +54,8 @@ class _Context:
 
 
 def _moved(entity: Entity, offset: int) -> Entity:
+    if not offset:
+        return entity
     return replace(entity, start=entity.start + offset, end=entity.end + offset)
 
 

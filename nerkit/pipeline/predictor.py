@@ -163,14 +163,11 @@ class PipelinePredictor:
     @paused_gc()
     def predict(self, texts: list[str], batch_size: int = BATCH_SIZE) -> list[PipelineResult]:
         """Return the entities, relations and attributes of each text (see the module doc)."""
+        from nerkit.pipeline.documents import predict_documents
+
         texts = check_texts(texts, batch_size)
-        entities = self.ner.predict(texts, batch_size=batch_size)
-        relations = self.relations_of(texts, entities, batch_size)
-        attributes = self._attributes(texts, entities, batch_size)
-        return [
-            PipelineResult(list(e), r, a)
-            for e, r, a in zip(entities, relations, attributes, strict=True)
-        ]
+        whole = [[(0, len(text))] for text in texts]  # each text one piece
+        return predict_documents(self, texts, whole, batch_size=batch_size)
 
     def candidates(self, text: str, entities: list[Entity]) -> Example:
         """Return the relation model's input for one text: relabelled spans, candidate pairs.
@@ -218,16 +215,6 @@ class PipelinePredictor:
                 kept.append(ScoredRelation(head, tail, r.label, r.score))
             results.append(kept)
         return results
-
-    def _attributes(
-        self, texts: list[str], entities: list[list[Entity]], batch_size: int
-    ) -> list[list[ScoredAttribute]]:
-        """Return the attributes of every text's entities (see "Attributes" in the module doc)."""
-        if self.attributes is None or self.values is None:
-            return [[] for _ in texts]
-        wanted = [any(self.carries(e) for e in text_entities) for text_entities in entities]
-        values = self.values_of(texts, entities, wanted, batch_size)
-        return self.attributes_of(texts, entities, values, batch_size)
 
     def carries(self, entity: Entity) -> bool:
         """Return True when the attribute model's schema lets `entity`'s type carry one."""

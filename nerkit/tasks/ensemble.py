@@ -14,7 +14,7 @@ Shapes: B batch, C classes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -24,7 +24,7 @@ from nerkit.errors import ArtifactError
 from nerkit.tasks.base import LoadedModel
 from nerkit.tasks.calibrated import CalibratedClassifier, probabilities_of
 
-__all__ = ["CalibratedEnsemble", "calibrated_ensemble"]
+__all__ = ["CalibratedEnsemble", "calibrated_ensemble", "check_members"]
 
 
 class CalibratedEnsemble(CalibratedClassifier):
@@ -72,19 +72,29 @@ def _section(loaded: LoadedModel) -> dict[str, Any]:
     return section
 
 
-def calibrated_ensemble(members: Sequence[LoadedModel], kind: str) -> CalibratedEnsemble:
-    """Return the ensemble of loaded members; ArtifactError naming the first misfit."""
-    first = members[0]
-    for number, other in enumerate(members[1:], start=2):
-        for what, mine, theirs in [
-            ("classes", first.model.labels, other.model.labels),
-            ("model section", _section(first), _section(other)),
-            ("vocabularies", first.vocabs.to_dict(), other.vocabs.to_dict()),
-        ]:
-            if mine != theirs:
+def check_members(
+    members: Sequence[LoadedModel], kind: str, parts: Callable[[LoadedModel], dict[str, Any]]
+) -> None:
+    """Raise ArtifactError naming the first member whose `parts` differ from the first's.
+
+    `parts(member)` maps what must be equal ("vocabularies", ...) to its value; `kind` names
+    the models in the message ("relation ", "" for taggers).
+    """
+    first = parts(members[0])
+    for number, member in enumerate(members[1:], start=2):
+        for what, value in parts(member).items():
+            if value != first[what]:
                 raise ArtifactError(
-                    f"{kind} ensemble member {number} has other {what} than the first member "
+                    f"{kind}ensemble member {number} has other {what} than the first member "
                     "(train every member from the same config and data, changing only "
                     "train.seed)"
                 )
+
+
+def calibrated_ensemble(members: Sequence[LoadedModel], kind: str) -> CalibratedEnsemble:
+    """Return the ensemble of loaded members; ArtifactError naming the first misfit."""
+    check_members(members, f"{kind} ", lambda m: {
+        "classes": m.model.labels, "model section": _section(m),
+        "vocabularies": m.vocabs.to_dict(),
+    })  # fmt: skip
     return CalibratedEnsemble([member.model for member in members])

@@ -115,15 +115,12 @@ class TaggingTask:
 
     def ensemble(self, members: Sequence[LoadedModel]) -> Any:
         """Return the averaged `Ensemble` of taggers trained from one config."""
+        from nerkit.tasks.ensemble import check_members
         from nerkit.tasks.tagging.ensemble import Ensemble
 
+        check_members(members, "", lambda m: {"vocabularies": m.vocabs.to_dict()})
         first = members[0]
         for number, other in enumerate(members[1:], start=2):
-            if other.vocabs.to_dict() != first.vocabs.to_dict():
-                raise ArtifactError(
-                    f"ensemble member {number} has other vocabularies than the first member "
-                    "(train every member from the same config and data, changing only train.seed)"
-                )
             if other.config.model.max_length != first.config.model.max_length:
                 raise ArtifactError(
                     f"ensemble member {number} has model.max_length "
