@@ -89,6 +89,7 @@ def select(
 
 def write_vectors(path: Path, vectors: dict[str, np.ndarray]) -> None:
     """Write a word2vec text file: a ``count dim`` header, then ``token v1 ... vD`` lines."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         dim = len(next(iter(vectors.values()))) if vectors else DIM
         handle.write(f"{len(vectors)} {dim}\n")

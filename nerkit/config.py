@@ -67,10 +67,13 @@ class DataConfig(BaseConfig):
 class DistillConfig(BaseConfig):
     """Train against a saved teacher model's distribution as well as the gold labels.
 
-    Each training sentence's target is `weight` times the teacher's distribution over tag
-    paths (its CRF marginals and expected transitions, or its softmax, with every score
-    divided by `temperature`) plus `1 - weight` times the gold path. The teacher must
-    predict the same tags; any model directory works (a BERT tagger teaching a BiLSTM).
+    Tagging: each training sentence's target is `weight` times the teacher's distribution
+    over tag paths (its CRF marginals and expected transitions, or its softmax, with every
+    score divided by `temperature`) plus `1 - weight` times the gold path; the teacher must
+    predict the same tags. Classification and relations: each text's or entity pair's target
+    is `weight` times the teacher's class probabilities at `temperature` plus `1 - weight`
+    times the gold classes; the teacher must be a model of the same task with the same
+    classes. Any model directory of that kind works (a BERT model teaching a BiLSTM).
     """
 
     teacher: Path

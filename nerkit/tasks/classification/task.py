@@ -45,6 +45,7 @@ from nerkit.tasks.classification.model import (
     text_logits,
     text_tokens,
 )
+from nerkit.tasks.distill import distilled_targets
 
 __all__ = ["TASK", "ClassificationTask"]
 
@@ -152,8 +153,6 @@ class ClassificationTask:
         self, config: ClassificationConfig, splits: Splits, teacher: LoadedModel | None = None
     ) -> Prepared:
         """Return a new classifier over `splits.train`, its batches and its dev evaluation."""
-        if config.train.distill is not None:
-            raise ConfigError("train.distill is for tagging models; remove it for classification")
         model_config = config.model
         _check_labels(splits.train, model_config.multi_label)
         labels = sorted({label for example in splits.train for label in example.labels})
@@ -172,6 +171,12 @@ class ClassificationTask:
         vocabs = inputs.vocabs
         features = encode_texts([e.text for e in splits.train], vocabs, model_config)
         targets = _targets(splits.train, labels, model_config.multi_label)
+        if config.train.distill is not None:
+            texts = [e.text for e in splits.train]
+            targets = distilled_targets(
+                config, teacher, targets, labels, model_config.multi_label,
+                lambda t: text_logits(t.model, t.vocabs, texts),
+            )  # fmt: skip
         rows = list(zip(features, targets, strict=True))
 
         def collate(items: list[Any]) -> Any:

@@ -33,6 +33,7 @@ from nerkit.tasks.calibrated import (
     predicted_labels,
     probabilities_of,
 )
+from nerkit.tasks.distill import distilled_targets
 from nerkit.tasks.relations.attributes import (
     attribute_pairs,
     attribute_schema,
@@ -252,6 +253,34 @@ def _training_pairs(
     return schema, instances, _class_labels(instances, config)
 
 
+def _distilled(
+    config: RelationsConfig,
+    teacher: LoadedModel | None,
+    train: Sequence[Example],
+    instances: Sequence[PairInstance],
+    targets: Tensor,
+    labels: list[str],
+) -> Tensor:
+    """Return the targets of the training pairs mixed with a relation teacher's
+    (`nerkit.tasks.distill`); the teacher reads the same pairs with its own markers."""
+    model_config = config.model
+    if teacher is not None and teacher.config.task == "relations":
+        theirs = teacher.model.config
+        for key in ("targets", "pair_order"):
+            if getattr(theirs, key) != getattr(model_config, key):
+                raise ConfigError(
+                    f"the teacher {config.train.distill.teacher} has model.{key} "
+                    f"{getattr(theirs, key)!r}, this model {getattr(model_config, key)!r}"
+                )
+
+    def teacher_logits(loaded: LoadedModel) -> Tensor:
+        rows = _rows(train, instances, loaded.vocabs, loaded.model.config)
+        return pair_logits(loaded.model, rows)
+
+    multi_label = model_config.multi_label
+    return distilled_targets(config, teacher, targets, labels, multi_label, teacher_logits)
+
+
 def saved_schema(metadata: dict[str, Any]) -> Schema:
     """Return the schema a relation model directory's metadata.json records."""
     if "schema" not in metadata:
@@ -291,8 +320,6 @@ class RelationsTask:
         self, config: RelationsConfig, splits: Splits, teacher: LoadedModel | None = None
     ) -> Prepared:
         """Return a new relation classifier over `splits.train`, its batches and dev evaluation."""
-        if config.train.distill is not None:
-            raise ConfigError("train.distill is for tagging models; remove it for relations")
         model_config = config.model
         attributes = model_config.targets == "attributes"
         if not any(e.attributes if attributes else e.relations for e in splits.train):
@@ -321,6 +348,8 @@ class RelationsTask:
         vocabs = inputs.vocabs
         rows = encode_pairs(marked, vocabs, model_config)
         targets = _targets(instances, labels_list, model_config.multi_label)
+        if config.train.distill is not None:
+            targets = _distilled(config, teacher, train, instances, targets, labels_list)
         items = list(zip(rows, targets, strict=True))
 
         def collate(batch: list[Any]) -> Any:
