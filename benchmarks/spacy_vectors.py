@@ -58,6 +58,7 @@ def dump(wheel: Path, output: Path) -> None:
             words.append(word)
             rows.append(row)
     table = np.asarray(vectors.data, dtype=np.float32)
+    output.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(output, words=np.array(words), rows=np.array(rows), table=table)
     print(f"{len(words)} strings over {table.shape[0]} x {table.shape[1]} vectors -> {output}")
 
@@ -89,6 +90,7 @@ def select(
     from_corpus = len(found)
     if words:
         found.update({w: r for w, r in row_of.items() if w.isalpha() and w.islower()})
+    output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as out:
         out.write(f"{len(found)} {table.shape[1]}\n")
         for token, row in found.items():

@@ -15,7 +15,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nerkit.artifacts import file_sha256, load_model, save_model, write_json
+from nerkit.artifacts import (
+    file_sha256,
+    is_ensemble_dir,
+    load_ensemble,
+    load_model,
+    save_model,
+    write_json,
+)
 from nerkit.config import RunConfig
 from nerkit.errors import ConfigError
 from nerkit.runtime import num_threads
@@ -41,12 +48,15 @@ def _teacher(config: RunConfig) -> LoadedModel | None:
     distill = config.train.distill
     if distill is None:
         return None
-    if not (Path(distill.teacher) / "config.json").is_file():
+    path = Path(distill.teacher)
+    if is_ensemble_dir(path):  # the mean of its members teaches
+        return load_ensemble(path)
+    if not (path / "config.json").is_file():
         raise ConfigError(
-            f"train.distill.teacher {str(distill.teacher)!r} is not a model directory "
+            f"train.distill.teacher {str(path)!r} is not a model or ensemble directory "
             "(train the teacher first: nerkit train TEACHER_CONFIG --output DIR)"
         )
-    return load_model(distill.teacher)
+    return load_model(path)
 
 
 def prepare(config: RunConfig, splits: Splits | None = None) -> Prepared:

@@ -17,7 +17,7 @@ from relations.tiny import (
 )
 
 import nerkit
-from nerkit.artifacts import load_model
+from nerkit.artifacts import load_model, save_ensemble
 from nerkit.errors import ConfigError
 from nerkit.tasks import load_config
 from nerkit.tasks.classification.model import text_logits
@@ -118,3 +118,16 @@ def test_a_teacher_that_cannot_teach_is_a_config_error(
     wrong_classes = _distilled(tiny_classifier_config(other_labels), classifier_teacher)
     with pytest.raises(ConfigError, match="must be the same"):
         prepare(load_config(wrong_classes))
+
+
+def test_an_ensemble_directory_teaches_with_its_mean_probabilities(relation_teacher, tmp_path):
+    train = write_examples(tmp_path, SEMEVAL, "semeval")
+    config = tiny_relation_config(train, pair_order="text", tokenization="word")
+    config["train"]["seed"] = 5
+    nerkit.train(config, str(tmp_path / "second"), progress=False)
+    ensemble = save_ensemble(tmp_path / "ensemble", [relation_teacher, tmp_path / "second"])
+    student = _distilled(tiny_relation_config(train, pair_order="text", tokenization="word"),
+                         ensemble)  # fmt: skip
+    nerkit.train(student, str(tmp_path / "student"), progress=False)
+    found = nerkit.load(str(tmp_path / "student"), precision="fp32").predict(bare(SEMEVAL))
+    assert predicted_triples(found) == triples(SEMEVAL)

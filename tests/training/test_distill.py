@@ -9,7 +9,7 @@ import torch
 from models.tiny import EXAMPLES, gold_entities, tiny_config, triples, write_corpus
 
 from nerkit import api
-from nerkit.artifacts import load_model
+from nerkit.artifacts import load_model, save_ensemble
 from nerkit.config import DistillConfig
 from nerkit.data.formats import write
 from nerkit.errors import ConfigError
@@ -99,3 +99,13 @@ def test_distill_settings_are_validated(corpus):
     config["train"]["distill"] = {"teacher": "t", "weight": 0.0, "temprature": 2}
     with pytest.raises(ConfigError, match=r"train.distill.weight.*train.distill.temprature"):
         api.train(config, corpus.parent / "never", progress=False)
+
+
+def test_an_ensemble_directory_teaches_a_tagger(corpus, teacher, tmp_path):
+    api.train(tiny_config(corpus, epochs=40, seed=5), tmp_path / "second", progress=False)
+    ensemble = save_ensemble(tmp_path / "ensemble", [teacher, tmp_path / "second"])
+    config = tiny_config(corpus, epochs=40)
+    config["train"]["distill"] = {"teacher": str(ensemble), "weight": 1.0}
+    api.train(config, tmp_path / "student", progress=False)
+    found = api.load(tmp_path / "student").predict([e.text for e in EXAMPLES])
+    assert [triples(entities) for entities in found] == gold_entities()

@@ -34,7 +34,7 @@ from nerkit.tasks.tagging.model import TagScorer
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["soft_targets", "teacher_dir"]
+__all__ = ["soft_targets"]
 
 
 def soft_targets(
@@ -71,16 +71,6 @@ def soft_targets(
                 )
     logger.info("soft targets from %s for %d sequences", config.teacher, len(sequences))
     return targets
-
-
-def teacher_dir(config: DistillConfig) -> Path:
-    """Return the teacher's model directory; raise ConfigError when it is not one."""
-    if not (Path(config.teacher) / "config.json").is_file():
-        raise ConfigError(
-            f"train.distill.teacher {str(config.teacher)!r} is not a model directory "
-            "(train the teacher first: nerkit train TEACHER_CONFIG --output DIR)"
-        )
-    return Path(config.teacher)
 
 
 def _tag_order(teacher_tags: list[str], student_tags: list[str], teacher: Path) -> list[int]:
