@@ -79,4 +79,8 @@ def load(model_dir: Path | str, precision: str = PRECISION, runtime: str = "torc
         loaded = load_ensemble(path)
     else:
         loaded = load_model(path)
+    if loaded.config.task == "joint":  # one model as the NER and relation members
+        from nerkit.pipeline.predictor import joint_pipeline
+
+        return joint_pipeline(loaded, path, precision, runtime)  # type: ignore[no-any-return]
     return get_task(loaded.config.task).predictor(loaded, path, precision, runtime)  # type: ignore[no-any-return]

@@ -29,15 +29,11 @@ __all__ = ["predict_documents", "says_no_relation"]
 
 
 def says_no_relation(pipeline: PipelinePredictor) -> bool:
-    """Return True when the relation member can leave a pair without a relation: it has a
-    no-relation class or independent sigmoids. One trained without no-relation pairs (the
-    DeepKE setting) gives every pair it is shown a relation, so pairs across sentences would
-    all get one."""
-    relations = pipeline.relations
-    if relations is None:
-        return True
-    model = relations.config.model
-    return model.multi_label or bool(set(relations.model.labels) & set(model.no_relation))
+    """Return True when the relation member can leave a pair without a relation (a pipeline
+    without one: True). One that cannot (trained without no-relation pairs, the DeepKE
+    setting) gives every pair it is shown a relation, so pairs across sentences would all
+    get one."""
+    return pipeline.relations is None or bool(pipeline.relations.says_no_relation)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,13 @@ from nerkit.tasks.relations.data import candidate_pairs
 from nerkit.tasks.relations.predictor import ScoredAttribute, ScoredRelation
 from nerkit.types import Entity, Example, Relation, Span
 
-__all__ = ["PipelinePredictor", "PipelineResult", "input_label", "load_pipeline"]
+__all__ = [
+    "PipelinePredictor",
+    "PipelineResult",
+    "input_label",
+    "joint_pipeline",
+    "load_pipeline",
+]
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,7 @@ class PipelinePredictor:
         label = self.input_label
         spans = tuple(Span(s.start, s.end, label or s.label) for s in typed.spans)
         given = Example(text, spans)
-        order = self.relations.config.model.pair_order
+        order = self.relations.pair_order
         pairs = candidate_pairs(typed if self.typed else given, self.schema, order)
         return Example(text, spans, relations=tuple(Relation(h, t, "?") for h, t in pairs))
 
@@ -301,3 +307,15 @@ def load_pipeline(directory: Path | str, precision: str = PRECISION, runtime: st
             loaded, path, precision, member_runtime
         )
     return PipelinePredictor(manifest, **predictors)
+
+
+def joint_pipeline(
+    loaded: Any, path: Path, precision: str = PRECISION, runtime: str = "torch"
+) -> PipelinePredictor:
+    """Return the `PipelinePredictor` of a joint model directory: the model's tagging head is
+    the NER member and its pair head the relation member (`nerkit.tasks.joint.predictor`)."""
+    from nerkit.tasks.tagging.predictor import TaggingPredictor
+
+    relations = get_task("joint").predictor(loaded, path, precision, runtime)
+    manifest = Manifest(Path(path), {}, None, {"name": relations.name, "joint": True})
+    return PipelinePredictor(manifest, TaggingPredictor(loaded, path, precision), relations)

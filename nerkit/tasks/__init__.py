@@ -2,6 +2,8 @@
 
     tagging         entity spans from per-token tags (BIO/BIOES/... with a CRF or softmax)
     classification  labels of whole texts (single- or multi-label) from pooled token states
+    relations       relations (and attributes) between given entities, from marked texts
+    joint           entities and the relations between them from one encoder
 
 A run config's `task` field picks the package (default: tagging, so configs and model
 directories written before tasks existed keep working). `load_config` reads and
@@ -37,6 +39,7 @@ TASKS: dict[str, tuple[str, str, str]] = {
         "RelationsConfig",
         "nerkit.tasks.relations.task",
     ),
+    "joint": ("nerkit.tasks.joint.config", "JointConfig", "nerkit.tasks.joint.task"),
 }
 
 

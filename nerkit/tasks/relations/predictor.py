@@ -47,7 +47,13 @@ from nerkit.tasks.relations.model import encode_pairs, pair_logits
 from nerkit.tasks.relations.task import saved_schema
 from nerkit.types import Entity, Example, Span
 
-__all__ = ["RelationPredictor", "ScoredAttribute", "ScoredRelation", "as_examples"]
+__all__ = [
+    "RelationPredictor",
+    "ScoredAttribute",
+    "ScoredRelation",
+    "as_examples",
+    "given_entity",
+]
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,24 @@ class RelationPredictor(LoadedPredictor):
         names = {split_directed(label)[0] for label in self.model.labels}
         return sorted(names - no_relation)
 
+    @property
+    def pair_order(self) -> str:
+        """Return how pairs are classified: "annotated" (as given) or "text" (e1 first)."""
+        return str(self.config.model.pair_order)
+
+    @property
+    def no_relation(self) -> tuple[str, ...]:
+        """Return the labels that mean "no relation"."""
+        return tuple(self.config.model.no_relation)
+
+    @property
+    def says_no_relation(self) -> bool:
+        """Return True when the model can leave a pair without a relation: it has a
+        no-relation class or independent sigmoids. One trained without no-relation pairs
+        (the DeepKE setting) gives every pair it is shown a relation."""
+        model = self.config.model
+        return model.multi_label or bool(set(self.model.labels) & set(model.no_relation))
+
     def info(self) -> dict[str, Any]:
         """Return a JSON-ready description: name, task, labels, encoder, markers, scores."""
         model = self.config.model
@@ -167,8 +191,8 @@ class RelationPredictor(LoadedPredictor):
             head, tail = (
                 (instance.head, instance.tail) if forward else (instance.tail, instance.head)
             )
-            out.append(ScoredRelation(_entity(example, head), _entity(example, tail), name,
-                                      round(p, 6)))  # fmt: skip
+            entities = given_entity(example, head), given_entity(example, tail)
+            out.append(ScoredRelation(*entities, name, round(p, 6)))
         return out
 
     def _pairs(self, example: Example, pairs: str) -> list[tuple[int, int]]:
@@ -266,6 +290,7 @@ class RelationPredictor(LoadedPredictor):
         return results
 
 
-def _entity(example: Example, index: int) -> Entity:
+def given_entity(example: Example, index: int) -> Entity:
+    """Return span `index` of an example as an `Entity` (score 1.0: it was given)."""
     span = example.spans[index]
     return Entity(span.start, span.end, span.label, example.mention(span), 1.0)

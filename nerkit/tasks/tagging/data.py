@@ -72,7 +72,7 @@ def tagged_sequences(
         for start in range(0, len(tokens), max_length):
             end = min(start + max_length, len(tokens))
             piece_tags = (
-                tags if (start, end) == (0, len(tokens)) else _cut(tags, start, end, parsed)
+                tags if (start, end) == (0, len(tokens)) else cut_tags(tags, start, end, parsed)
             )
             pieces.append((texts[start:end], piece_tags))
     if unaligned:
@@ -80,7 +80,7 @@ def tagged_sequences(
     return pieces
 
 
-def _cut(tags: list[str], start: int, end: int, scheme: Scheme) -> list[str]:
+def cut_tags(tags: list[str], start: int, end: int, scheme: Scheme) -> list[str]:
     """Return the tags of tokens [start, end), with spans crossing the cut clipped to it."""
     clipped = [
         Span(max(span.start, start) - start, min(span.end, end) - start, span.label)
