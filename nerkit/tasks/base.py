@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, Protocol
 
 from nerkit.config import DataConfig, RunConfig
 from nerkit.defaults import PRECISION
-from nerkit.errors import ConfigError
+from nerkit.errors import ArtifactError, ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ __all__ = [
     "check_data_file",
     "check_texts",
     "load_splits",
+    "read_located",
+    "saved_schema",
     "warn_unknown_labels",
 ]
 
@@ -216,6 +218,27 @@ def check_data_file(path: Path) -> Path:
             f"current directory {Path.cwd()})"
         )
     return path
+
+
+def read_located(path: Path, format: str) -> list[Any]:
+    """Return the examples of a data file, each knowing its file (`meta["path"]`), so that
+    errors found later name file:line."""
+    from nerkit.data.formats import read
+
+    examples = list(read(check_data_file(path), format))
+    for example in examples:
+        example.meta.setdefault("path", str(path))
+    return examples
+
+
+def saved_schema(metadata: dict[str, Any]) -> Any:
+    """Return the `Schema` a model directory's metadata.json records (relation, joint models)."""
+    from nerkit.data.schema import Schema
+
+    if "schema" not in metadata:
+        task = metadata.get("task", "this")
+        raise ArtifactError(f"metadata.json of this {task} model has no 'schema' (re-train it)")
+    return Schema.from_dict(metadata["schema"])
 
 
 def load_splits(config: RunConfig, read: Callable[[Path], list[Any]]) -> Splits:

@@ -19,10 +19,14 @@ from typing import Any
 
 from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.runtime import paused_gc
-from nerkit.tasks.base import LoadedModel, LoadedPredictor
+from nerkit.tasks.base import LoadedModel, LoadedPredictor, saved_schema
 from nerkit.tasks.joint.inference import candidate_pairs, pair_probabilities, top_class
-from nerkit.tasks.joint.task import saved_schema
-from nerkit.tasks.relations.predictor import ScoredRelation, as_examples, given_entity
+from nerkit.tasks.relations.predictor import (
+    ScoredRelation,
+    as_examples,
+    check_pair_arguments,
+    given_entity,
+)
 
 __all__ = ["JointRelations"]
 
@@ -73,10 +77,7 @@ class JointRelations(LoadedPredictor):
         self, inputs: Any, batch_size: int = BATCH_SIZE, pairs: str = "all"
     ) -> list[list[ScoredRelation]]:
         """Return the relations among the given entities of each input (see the module doc)."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        if pairs not in ("all", "given"):
-            raise ValueError(f"pairs must be 'all' or 'given', got {pairs!r}")
+        check_pair_arguments(batch_size, pairs)
         examples = as_examples(inputs)
         chosen = [
             candidate_pairs(e.spans, self.schema) if pairs == "all"

@@ -17,14 +17,21 @@ from typing import Any
 import torch
 
 from nerkit.config import DataConfig
-from nerkit.data.schema import Schema, infer_schema
+from nerkit.data.schema import infer_schema
 from nerkit.encoders.batching import epoch_batches
 from nerkit.encoders.features import featurize
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
 from nerkit.evaluation.end_to_end import EndToEndReport
 from nerkit.runtime import eval_mode
-from nerkit.tasks.base import LoadedModel, Prepared, Splits, check_data_file, warn_unknown_labels
+from nerkit.tasks.base import (
+    LoadedModel,
+    Prepared,
+    Splits,
+    read_located,
+    saved_schema,
+    warn_unknown_labels,
+)
 from nerkit.tasks.calibrated import fit_temperature
 from nerkit.tasks.joint.config import JointConfig
 from nerkit.tasks.joint.data import Piece, training_pieces
@@ -34,14 +41,7 @@ from nerkit.tasks.tagging.data import labels_of, tag_list
 from nerkit.types import Example
 from nerkit.vocab import LabelSet
 
-__all__ = ["TASK", "JointTask", "saved_schema"]
-
-
-def saved_schema(metadata: dict[str, Any]) -> Schema:
-    """Return the schema a joint model directory's metadata.json records."""
-    if "schema" not in metadata:
-        raise ArtifactError("metadata.json of this joint model has no 'schema' (re-train it)")
-    return Schema.from_dict(metadata["schema"])
+__all__ = ["TASK", "JointTask"]
 
 
 def _fit_temperature(
@@ -74,12 +74,7 @@ class JointTask:
         self, path: Path, data: DataConfig, format: str | None = None
     ) -> list[Example]:
         """Return the examples of a file (jsonl, doccano, label-studio, brat, ...)."""
-        from nerkit.data.formats import read
-
-        examples = list(read(check_data_file(path), format or data.format))
-        for example in examples:  # so that errors found later name file:line
-            example.meta.setdefault("path", str(path))
-        return examples
+        return read_located(path, format or data.format)
 
     def build(
         self, config: JointConfig, vocab_sizes: dict[str, int], labels: list[str]

@@ -34,7 +34,7 @@ from typing import Any
 from nerkit.defaults import BATCH_SIZE, PRECISION
 from nerkit.errors import NerkitError
 from nerkit.runtime import paused_gc
-from nerkit.tasks.base import LoadedModel, LoadedPredictor
+from nerkit.tasks.base import LoadedModel, LoadedPredictor, saved_schema
 from nerkit.tasks.calibrated import probabilities_of
 from nerkit.tasks.relations.attributes import VALUE_LABEL, ScoredAttribute, carries, with_values
 from nerkit.tasks.relations.data import (
@@ -44,7 +44,6 @@ from nerkit.tasks.relations.data import (
     split_directed,
 )
 from nerkit.tasks.relations.model import encode_pairs, pair_logits
-from nerkit.tasks.relations.task import saved_schema
 from nerkit.types import Entity, Example, Span
 
 __all__ = [
@@ -52,6 +51,7 @@ __all__ = [
     "ScoredAttribute",
     "ScoredRelation",
     "as_examples",
+    "check_pair_arguments",
     "given_entity",
 ]
 
@@ -214,10 +214,7 @@ class RelationPredictor(LoadedPredictor):
         (head, tail) pairs an input `Example`'s relations name (their labels are ignored): the
         DeepKE setting, where the caller names head and tail.
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        if pairs not in ("all", "given"):
-            raise ValueError(f"pairs must be 'all' or 'given', got {pairs!r}")
+        check_pair_arguments(batch_size, pairs)
         examples = as_examples(inputs)
         instances = [
             PairInstance(k, head, tail, ())
@@ -259,10 +256,7 @@ class RelationPredictor(LoadedPredictor):
                 f"{self.path} is a relation model (model.targets: relations); "
                 "predict_attributes needs one trained with model.targets: attributes"
             )
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-        if pairs not in ("all", "given"):
-            raise ValueError(f"pairs must be 'all' or 'given', got {pairs!r}")
+        check_pair_arguments(batch_size, pairs)
         examples = as_examples(inputs)
         ranges = _value_ranges(values, len(examples))
         marked, instances = [], []
@@ -288,6 +282,14 @@ class RelationPredictor(LoadedPredictor):
                     Entity(value.start, value.end, VALUE_LABEL, value.text, 1.0), found.score,
                 ))  # fmt: skip
         return results
+
+
+def check_pair_arguments(batch_size: Any, pairs: Any) -> None:
+    """Raise ValueError unless batch_size is an integer >= 1 and pairs "all" or "given"."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    if pairs not in ("all", "given"):
+        raise ValueError(f"pairs must be 'all' or 'given', got {pairs!r}")
 
 
 def given_entity(example: Example, index: int) -> Entity:

@@ -25,7 +25,14 @@ from nerkit.data.schema import Schema, infer_schema
 from nerkit.encoders.batching import epoch_batches
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
-from nerkit.tasks.base import LoadedModel, Prepared, Splits, check_data_file, warn_unknown_labels
+from nerkit.tasks.base import (
+    LoadedModel,
+    Prepared,
+    Splits,
+    read_located,
+    saved_schema,
+    warn_unknown_labels,
+)
 from nerkit.tasks.calibrated import (
     expected_calibration_error,
     fit_temperature,
@@ -70,7 +77,6 @@ __all__ = [
     "decode_labels",
     "evaluate_pairs",
     "model_schema",
-    "saved_schema",
     "score_pairs",
 ]
 
@@ -281,15 +287,6 @@ def _distilled(
     return distilled_targets(config, teacher, targets, labels, multi_label, teacher_logits)
 
 
-def saved_schema(metadata: dict[str, Any]) -> Schema:
-    """Return the schema a relation model directory's metadata.json records."""
-    if "schema" not in metadata:
-        raise ArtifactError(
-            "metadata.json of this relation model has no 'schema' (re-train the model)"
-        )
-    return Schema.from_dict(metadata["schema"])
-
-
 class RelationsTask:
     """Relations between given entity pairs, from the token states at entity markers."""
 
@@ -299,12 +296,7 @@ class RelationsTask:
         self, path: Path, data: DataConfig, format: str | None = None
     ) -> list[Example]:
         """Return the examples of a file (deepke-re, finre, semeval, jsonl, ...)."""
-        from nerkit.data.formats import read
-
-        examples = list(read(check_data_file(path), format or data.format))
-        for example in examples:  # so that errors found later name file:line
-            example.meta.setdefault("path", str(path))
-        return examples
+        return read_located(path, format or data.format)
 
     def build(
         self, config: RelationsConfig, vocab_sizes: dict[str, int], labels: list[str]
