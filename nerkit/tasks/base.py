@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, Protocol
 
 from nerkit.config import DataConfig, RunConfig
 from nerkit.defaults import PRECISION
-from nerkit.errors import ArtifactError, ConfigError
+from nerkit.errors import ArtifactError, ConfigError, DataFormatError, NerkitError
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ __all__ = [
     "check_data_file",
     "check_texts",
     "load_splits",
+    "located_error",
     "read_located",
     "saved_schema",
     "warn_unknown_labels",
@@ -229,6 +230,21 @@ def read_located(path: Path, format: str) -> list[Any]:
     for example in examples:
         example.meta.setdefault("path", str(path))
     return examples
+
+
+def located_error(
+    example: Any, number: int, item: int, problem: str, hint: str, what: str
+) -> NerkitError:
+    """Return the error of item `item` (relations first, then attributes) of example `number`
+    (1-based): `file:line: problem (hint)` when the example came from a file
+    (`meta["path"]`, `read_located`) whose reader recorded lines (`meta["lines"]` per item,
+    or `meta["line"]`), else `what, example N: problem (hint)`."""
+    lines = example.meta.get("lines", ())
+    line = lines[item] if item < len(lines) else example.meta.get("line")
+    path = example.meta.get("path")
+    if path is not None and isinstance(line, int):
+        return DataFormatError(path, line, problem, hint)
+    return NerkitError(f"{what}, example {number}: {problem} ({hint})")
 
 
 def saved_schema(metadata: dict[str, Any]) -> Any:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 from nerkit.data.alignment import spans_to_token_tags
 from nerkit.data.schema import Schema
-from nerkit.errors import ConfigError
 from nerkit.schemes import parse_scheme
+from nerkit.tasks.base import located_error
 from nerkit.tasks.joint.config import JointModelConfig
 from nerkit.tasks.tagging.data import cut_tags, example_tokens
 from nerkit.types import Example, Span, Token
@@ -87,17 +87,49 @@ def negative_label(examples: Sequence[Example], config: JointModelConfig) -> str
     return next((n for n in config.no_relation if n in used), config.no_relation[0])
 
 
-def _annotated(example: Example, where: str) -> dict[tuple[int, int], str]:
+def _annotated(example: Example, number: int) -> dict[tuple[int, int], str]:
+    """Return the relation label of each annotated (head, tail); raise on a pair with two."""
     labels: dict[tuple[int, int], str] = {}
-    for relation in example.relations:
+    for k, relation in enumerate(example.relations):
         key = (relation.head, relation.tail)
         if labels.setdefault(key, relation.label) != relation.label:
-            raise ConfigError(
-                f"{where}: the pair ({relation.head}, {relation.tail}) holds two relations, "
-                f"{labels[key]!r} and {relation.label!r}; the joint model gives each ordered "
-                "pair one (use task: relations with model.multi_label for such data)"
-            )
+            problem = (f"the pair ({relation.head}, {relation.tail}) holds two relations, "
+                       f"{labels[key]!r} and {relation.label!r}")  # fmt: skip
+            hint = ("the joint model gives each ordered pair one; use task: relations with "
+                    "model.multi_label for such data")  # fmt: skip
+            raise located_error(example, number, k, problem, hint, "training data")
     return labels
+
+
+def _example_pairs(
+    example: Example,
+    number: int,
+    ranges: list[tuple[int, int] | None],
+    schema: Schema,
+    types: list[str],
+    negative: str,
+    size: int,
+) -> tuple[dict[int, tuple[list[Pair], list[str]]], int]:
+    """Return an example's training pairs and their classes by piece, and how many annotated
+    pairs were left out (an entity without a token range, or the two in different pieces)."""
+    annotated = _annotated(example, number)
+    by_piece: dict[int, tuple[list[Pair], list[str]]] = {}
+    dropped = 0
+    for a, head in enumerate(example.spans):
+        for b, tail in enumerate(example.spans):
+            label = annotated.get((a, b))
+            linked = label is not None or schema.relations_between(head.label, tail.label)
+            if a == b or not linked:
+                continue
+            first, second = ranges[a], ranges[b]
+            piece = _piece(first, size)
+            if first is None or second is None or piece is None or piece != _piece(second, size):
+                dropped += label is not None
+                continue
+            pairs, labels = by_piece.setdefault(piece, ([], []))
+            pairs.append(_pair(first, second, piece * size, head.label, tail.label, types))
+            labels.append(label if label is not None else negative)
+    return by_piece, dropped
 
 
 def training_pieces(
@@ -113,34 +145,18 @@ def training_pieces(
         if not tokens:
             continue
         tags, rejected = spans_to_token_tags(tokens, example.spans, scheme)
-        ranges = token_ranges(tokens, example.spans)
-        out = set(rejected)
-        ranges = [None if s in out else r for s, r in zip(example.spans, ranges, strict=True)]
         unaligned += len(rejected)
-        annotated = _annotated(example, example.meta.get("path", f"example {number}"))
-        by_piece: dict[int, tuple[list[Pair], list[str]]] = {}
-        for a, head in enumerate(example.spans):
-            for b, tail in enumerate(example.spans):
-                label = annotated.get((a, b))
-                if a == b or (
-                    label is None and not schema.relations_between(head.label, tail.label)
-                ):
-                    continue  # fmt: skip
-                first, second = ranges[a], ranges[b]
-                piece = _piece(first, size)
-                if piece is None or piece != _piece(second, size):
-                    dropped += label is not None
-                    continue
-                assert first is not None and second is not None
-                offset = piece * size
-                pairs, labels = by_piece.setdefault(piece, ([], []))
-                pairs.append(_pair(first, second, offset, head.label, tail.label, types))
-                labels.append(label if label is not None else negative)
+        out = set(rejected)
+        ranges = [None if span in out else r
+                  for span, r in zip(example.spans, token_ranges(tokens, example.spans),
+                                     strict=True)]  # fmt: skip
+        by_piece, lost = _example_pairs(example, number, ranges, schema, types, negative, size)
+        dropped += lost
         texts = [token.text for token in tokens]
         for k, start in enumerate(range(0, len(tokens), size)):
             end = min(start + size, len(tokens))
-            piece_tags = tags if (start, end) == (0, len(tokens)) else cut_tags(
-                tags, start, end, scheme)  # fmt: skip
+            whole = (start, end) == (0, len(tokens))
+            piece_tags = tags if whole else cut_tags(tags, start, end, scheme)
             pairs, labels = by_piece.get(k, ([], []))
             pieces.append(Piece(texts[start:end], pairs, piece_tags, labels, []))
     if unaligned:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from nerkit.data.schema import Schema, infer_schema
-from nerkit.errors import DataFormatError, NerkitError
+from nerkit.tasks.base import located_error
 from nerkit.types import Entity, Example, Relation, Span
 
 __all__ = [
@@ -122,13 +122,9 @@ def check_attribute_names(examples: Sequence[Example], schema: Schema, what: str
                 f"attribute {attribute.name!r} is not in the model's schema "
                 f"({', '.join(sorted(known))})"
             )
-            lines = example.meta.get("lines", ())
             k += len(example.relations)  # the readers number relations, then attributes
-            line = lines[k] if k < len(lines) else example.meta.get("line")
-            path = example.meta.get("path")
-            if path is not None and isinstance(line, int):
-                raise DataFormatError(path, line, problem, f"the {what} must use those names")
-            raise NerkitError(f"{what}, example {number}: {problem}")
+            hint = f"the {what} must use those names"
+            raise located_error(example, number, k, problem, hint, what)
 
 
 def carries(schema: Schema, label: str) -> bool:
