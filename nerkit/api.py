@@ -112,7 +112,8 @@ def evaluate(
     `format` defaults to the format the model was trained on; `scheme` is the tag scheme of
     a CoNLL file (default: that of the training data; "auto" detects it). A pipeline
     directory is scored end to end (`nerkit.pipeline.report`): strict and boundaries triple
-    F1 and entity F1; its data default to the NER member's training format.
+    F1 and entity F1; its data default to the NER member's training format. A joint model
+    (`task: joint`) is scored the same way by its task.
     """
     from nerkit.artifacts import is_ensemble_dir, load_ensemble, load_model
     from nerkit.pipeline import is_pipeline_dir
@@ -133,7 +134,7 @@ def evaluate(
 
 
 def _evaluate_pipeline(path: Path, data_path: Path, format: str | None) -> Report:
-    """Return the `PipelineReport` of a pipeline directory on gold entities, relations and
+    """Return the `EndToEndReport` of a pipeline directory on gold entities, relations and
     attributes."""
     from nerkit.pipeline.predictor import load_pipeline
     from nerkit.pipeline.report import report

@@ -1,18 +1,12 @@
 """The report of a pipeline on data with gold entities and relations (`nerkit evaluate`).
 
-The scores (`nerkit.evaluation.triples`, `nerkit.evaluation.metrics`), each micro P/R/F1 and
-per label:
-
-- `strict`: (head span + type, tail span + type, relation) triples, all exact: the score;
-- `boundaries`: the same triples with entity types ignored;
-- `attributes`: (entity span + type, value span, attribute name) triples, all exact, for a
-  pipeline with attribute members (the value's label is always VALUE); the score of a
-  pipeline without a relation member;
-- `entities`: the NER member's entities, exact (start, end, type).
-
-No-relation labels (the relation model's `no_relation` and the schema's) are excluded. The
-gold entity types must be the NER model's types: a file read without them (DeepKE RE CSV
-gives `ENTITY` unless read with `types=`) scores 0 strict, and a warning names the labels.
+The pipeline predicts from the texts alone and is scored as any end-to-end system
+(`nerkit.evaluation.end_to_end.EndToEndReport`): strict and boundaries relation triples,
+attribute triples (with attribute members; the value's label is always VALUE) and the NER
+member's entities. No-relation labels (the relation model's and the schema's) are excluded.
+The gold entity types must be the NER model's types: a file read without them (DeepKE RE
+CSV gives `ENTITY` unless read with `types=`) scores 0 strict, and a warning names the
+labels.
 """
 
 from __future__ import annotations
@@ -28,7 +22,6 @@ from nerkit.tasks.relations.attributes import VALUE_LABEL
 from nerkit.types import Entity, Example, Span
 
 __all__ = [
-    "EndToEndReport",
     "gold_attribute_triples",
     "gold_triples",
     "predicted_attribute_triples",
