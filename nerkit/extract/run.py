@@ -34,12 +34,16 @@ logger = logging.getLogger(__name__)
 class ShardTagger:
     """Tags shards of records with one loaded predictor and writes them to the parts dir."""
 
-    def __init__(self, model_dir: Path, parts: Path, options: ExtractOptions) -> None:
+    def __init__(
+        self, model_dir: Path, parts: Path, options: ExtractOptions, check: bool = True
+    ) -> None:
+        """Load the model; with `check`, refuse or warn about `pair_window` (see below): the
+        parent process checks once for all its workers, which pass False."""
         from nerkit.predict import load
 
         self.predictor = load(model_dir, precision=options.precision, runtime=options.runtime)
         self.parts, self.options = parts, options
-        if options.pair_window:
+        if options.pair_window and check:
             self._check_pair_window(model_dir)
 
     def _check_pair_window(self, model_dir: Path) -> None:
@@ -134,7 +138,7 @@ def _init_worker(model_dir: Path, parts: Path, options: ExtractOptions) -> None:
 
     torch.set_num_threads(1)  # N workers x 1 thread: no oversubscription of the cores
     try:
-        _WORKER["tagger"] = ShardTagger(model_dir, parts, options)
+        _WORKER["tagger"] = ShardTagger(model_dir, parts, options, check=False)
     except NerkitError as error:
         # an initializer that raises makes the pool respawn workers for ever: keep the
         # error and raise it from the first task instead, where the parent sees it
@@ -204,6 +208,8 @@ def _run_shards(
 
     pool, tagger = None, None
     if options.workers > 1:
+        if options.pair_window:  # refuse or warn once, here, not in every worker
+            ShardTagger(model_dir, parts, options)
         context = multiprocessing.get_context("spawn")  # fork + torch threads can deadlock
         pool = context.Pool(options.workers, _init_worker, (model_dir, parts, options))
     else:

@@ -107,3 +107,18 @@ def test_extract_pair_window_writes_relations_across_sentences(
                 ExtractOptions(workers=1, pair_window=1), progress=False)  # fmt: skip
     with pytest.raises(NerkitError, match="pair_window must be 0 or more"):
         ExtractOptions(pair_window=-1)
+
+
+def test_with_workers_the_pair_window_is_checked_once_by_the_parent(
+    pipeline_dir, members, tmp_path, capfd, caplog
+):
+    source = tmp_path / "in.txt"
+    source.write_text(DOCUMENT + "\n", encoding="utf-8")
+    options = ExtractOptions(workers=2, split_chars=12, pair_window=1)
+    with caplog.at_level("WARNING"):
+        extract(pipeline_dir, [source], tmp_path / "out.jsonl", options, progress=False)
+    warning = "trained without no-relation pairs"
+    assert caplog.text.count(warning) == 1  # the parent's
+    assert warning not in capfd.readouterr().err  # no worker's (they would print to stderr)
+    with pytest.raises(NerkitError, match="pair_window is for pipelines"):
+        extract(members[0], [source], tmp_path / "x.jsonl", options, progress=False)
