@@ -24,12 +24,39 @@ from nerkit.evaluation.metrics import score_spans
 from nerkit.evaluation.triples import Triple, score_triples, untyped
 from nerkit.runtime import eval_mode
 from nerkit.tasks.joint.config import JointModelConfig
-from nerkit.tasks.joint.data import pair_rows
+from nerkit.tasks.joint.data import Piece, pair_rows
 from nerkit.tasks.joint.model import JointModel, collate_joint
 from nerkit.tasks.tagging.scoring import predict_examples
 from nerkit.types import Example, Span
 
-__all__ = ["candidate_pairs", "extract", "pair_probabilities", "report", "top_class"]
+__all__ = [
+    "candidate_pairs",
+    "extract",
+    "pair_probabilities",
+    "piece_logits",
+    "report",
+    "top_class",
+]
+
+
+def piece_logits(
+    model: JointModel, vocabs: Vocabs, pieces: Sequence[Piece], batch_size: int = 64
+) -> list[Tensor]:
+    """Return the class scores (pairs, C) of every piece's pairs, pieces batched by length
+    (one encoder pass per batch)."""
+    found: list[Tensor] = [torch.zeros(0)] * len(pieces)
+    order = sorted(range(len(pieces)), key=lambda k: len(pieces[k]))
+    with eval_mode(model), torch.no_grad():
+        for first in range(0, len(order), batch_size):
+            chunk = order[first : first + batch_size]
+            batch = collate_joint(
+                [featurize(pieces[k].tokens, vocabs, model.config) for k in chunk],
+                [pieces[k].pairs for k in chunk],
+            )
+            sizes = [len(pieces[k].pairs) for k in chunk]
+            for k, rows in zip(chunk, model.forward_pairs(batch).split(sizes), strict=True):
+                found[k] = rows
+    return found
 
 
 def pair_probabilities(
@@ -47,19 +74,11 @@ def pair_probabilities(
     tokens = [tokenize(text, config.tokenization) for text in texts]  # type: ignore[arg-type]
     rows = pair_rows(tokens, spans, pairs, model.types, config.max_length)
     found: list[list[Tensor | None]] = [[None] * len(p) for p in pairs]
-    order = sorted(range(len(rows)), key=lambda k: len(rows[k]))
     temperature = float(model.pair_temperature)
-    with eval_mode(model), torch.no_grad():
-        for first in range(0, len(order), batch_size):
-            chunk = [rows[k] for k in order[first : first + batch_size]]
-            batch = collate_joint(
-                [featurize(row.tokens, vocabs, config) for row in chunk],
-                [row.pairs for row in chunk],
-            )
-            probabilities = (model.forward_pairs(batch) / temperature).softmax(dim=1)
-            keys = [key for row in chunk for key in row.keys]
-            for (text, pair), row in zip(keys, probabilities, strict=True):
-                found[text][pair] = row
+    for row, logits in zip(rows, piece_logits(model, vocabs, rows, batch_size), strict=True):
+        probabilities = (logits / temperature).softmax(dim=1)
+        for (text, pair), probability in zip(row.keys, probabilities, strict=True):
+            found[text][pair] = probability
     return found
 
 

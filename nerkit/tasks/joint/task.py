@@ -23,7 +23,6 @@ from nerkit.encoders.features import featurize
 from nerkit.encoders.token import prepare_inputs
 from nerkit.errors import ArtifactError, ConfigError
 from nerkit.evaluation.end_to_end import EndToEndReport
-from nerkit.runtime import eval_mode
 from nerkit.tasks.base import (
     LoadedModel,
     Prepared,
@@ -35,7 +34,7 @@ from nerkit.tasks.base import (
 from nerkit.tasks.calibrated import fit_temperature
 from nerkit.tasks.joint.config import JointConfig
 from nerkit.tasks.joint.data import Piece, training_pieces
-from nerkit.tasks.joint.inference import report
+from nerkit.tasks.joint.inference import piece_logits, report
 from nerkit.tasks.joint.model import CLASS_PREFIX, JointModel, collate_joint
 from nerkit.tasks.tagging.data import labels_of, tag_list
 from nerkit.types import Example
@@ -52,16 +51,9 @@ def _fit_temperature(
     kept = [p for p in pieces if p.pairs and all(label in index for label in p.labels)]
     if not kept:
         return
-    logits, targets = [], []
-    with eval_mode(model), torch.no_grad():
-        for first in range(0, len(kept), 64):
-            chunk = kept[first : first + 64]
-            batch = collate_joint(
-                [featurize(p.tokens, vocabs, model.config) for p in chunk], [p.pairs for p in chunk]
-            )
-            logits.append(model.forward_pairs(batch))
-            targets += [index[label] for p in chunk for label in p.labels]
-    temperature = fit_temperature(torch.cat(logits), torch.tensor(targets), False)
+    logits = torch.cat(piece_logits(model, vocabs, kept))
+    targets = torch.tensor([index[label] for p in kept for label in p.labels])
+    temperature = fit_temperature(logits, targets, False)
     model.pair_temperature.fill_(temperature)
 
 
